@@ -1,0 +1,15 @@
+# tests/build.mk - unit test binaries and `make check`.
+#
+# Each tests/unit/test_NAME.c is a standalone program that prints TAP and
+# links the core built with test hooks.
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/test/unit/%)
+
+$(BUILD)/test/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_TEST_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DCOS_TEST_HOOKS -Itests/unit \
+		$(EXE_LDFLAGS) -o $@ $< $(CORE_TEST_LIB) $(PKG_LIBS)
+
+check: all $(UNIT_BINS)
+	@COS_BUILD="$(abspath $(BUILD))" SANITIZE="$(SANITIZE)" bash tests/run $(TESTS)
