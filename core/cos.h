@@ -231,6 +231,17 @@ extern const char *const cos_profile_keys[];
 /* Returns nonzero when key names a secret (secret_id, secret_key, token). */
 int cos_key_is_secret(const char *key);
 
+/* Returns the environment variable that overrides a profile key
+ * (secret_id -> COS_SECRET_ID, region -> COS_REGION, ...), or NULL for a
+ * key that no variable overrides. */
+const char *cos_key_env_name(const char *key);
+
+/* Works out, without any network request, which credential source
+ * cos_resolve_credentials() would use for profile (NULL: the default
+ * profile).  COS_SOURCE_NONE when nothing usable is configured. */
+int cos_resolve_source(struct cos_ctx *ctx, const char *profile,
+    enum cos_source *out, struct cos_error *err);
+
 /* Checks a profile name: letters, digits, '-', '_', '.', 1-64 bytes. */
 int cos_profile_name_validate(const char *name, struct cos_error *err);
 /* Returns the profile to use: name if not NULL, else $COS_PROFILE, else

@@ -422,3 +422,18 @@ cos_now(void)
 #endif
 	return (int64_t)time(NULL);
 }
+
+void
+cos_mask_secret(const char *value, char *out, size_t size)
+{
+	size_t len;
+
+	if (size == 0)
+		return;
+	len = value != NULL ? strlen(value) : 0;
+	if (len < 12) {
+		snprintf(out, size, "****");
+		return;
+	}
+	snprintf(out, size, "%.4s****%s", value, value + len - 4);
+}
