@@ -131,6 +131,10 @@ cos_secret_alloc(size_t size)
 {
 	void *p;
 
+	/* sodium_malloc() aborts when libsodium is not initialized; a
+	 * repeated sodium_init() is cheap and returns 1. */
+	if (sodium_init() < 0)
+		return NULL;
 	/* sodium_malloc() returns guarded pages that are mlock()ed and
 	 * excluded from core dumps (MADV_DONTDUMP). */
 	p = sodium_malloc(size == 0 ? 1 : size);
