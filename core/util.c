@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "internal.h"
@@ -118,12 +119,16 @@ cos_global_init(struct cos_error *err)
 	if (sodium_init() < 0)
 		return cos_error_set(err, COS_ERR_OTHER,
 		    "cannot initialize libsodium");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return cos_error_set(err, COS_ERR_OTHER,
+		    "cannot initialize libcurl");
 	return COS_OK;
 }
 
 void
 cos_global_cleanup(void)
 {
+	curl_global_cleanup();
 }
 
 void *
