@@ -1,0 +1,420 @@
+/*
+ * token.c - the zsh module cos/token and its builtin cos_token, which puts
+ * temporary STS credentials into the parameters of the running shell with
+ * no fork, no exec and no temporary file.
+ *
+ *   module_path+=(/path/to/build/zsh); zmodload cos/token; cos_token
+ *
+ * Status codes: 0 success, 1 other failure, 2 usage error, 3 rejected by
+ * the service, 4 network, TLS or timeout failure, 5 wrong passphrase,
+ * 130 interrupted.
+ *
+ * The module keeps one core context while it is loaded, so an unlocked
+ * master key can stay cached between calls for COS_KEY_CACHE_SECONDS
+ * (default 900, 0 disables).  Unloading wipes it.
+ */
+#define _GNU_SOURCE
+#include <zsh/zsh.mdh>
+#include <zsh/version.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zcos.h"
+#include "internal.h"
+
+/* The zsh version whose headers this module was compiled against.  Struct
+ * layouts in those headers may change between zsh versions, so the module
+ * fails to load into any other version.  Tests build a variant with a
+ * fake version through COS_ZSH_TEST_BUILT_FOR. */
+#ifdef COS_ZSH_TEST_BUILT_FOR
+#define ZCOS_BUILT_FOR COS_ZSH_TEST_BUILT_FOR
+#else
+#define ZCOS_BUILT_FOR ZSH_VERSION
+#endif
+
+#define ZCOS_MODULE_NAME "cos/token"
+#define ZCOS_KEY_TTL_DEFAULT 900L
+#define ZCOS_KEY_TTL_MAX 86400L
+
+#define ZCOS_ENTRY __attribute__((visibility("default")))
+
+ZCOS_ENTRY int setup_(Module m);
+ZCOS_ENTRY int features_(Module m, char ***features);
+ZCOS_ENTRY int enables_(Module m, int **enables);
+ZCOS_ENTRY int boot_(Module m);
+ZCOS_ENTRY int cleanup_(Module m);
+ZCOS_ENTRY int finish_(Module m);
+
+/* State kept between calls.  finish_() runs even after a failed setup_()
+ * or boot_(), so each field records how far setup got. */
+static struct {
+	int global_init_done;
+	struct cos_ctx *ctx;
+} module_state;
+
+/* ------------------------------------------------------------------ */
+/* Reporting                                                           */
+
+/* Prints one line as "NAM: text".  zwarnnam() expects metafied text and
+ * shows unprintable characters in a visible form. */
+static void
+warn_text(const char *nam, const char *text)
+{
+	zwarnnam(nam, "%s", metafy((char *)text, -1, META_HEAPDUP));
+}
+
+static int
+report_error(const char *nam, const struct cos_error *err, int status)
+{
+	if (err->message[0] != '\0')
+		warn_text(nam, err->message);
+	else
+		zwarnnam(nam, "failed with status %d", status);
+	if (err->hint[0] != '\0')
+		warn_text(nam, err->hint);
+	return status;
+}
+
+static void
+log_line(void *userdata, enum cos_log_level level, const char *line)
+{
+	(void)level;
+	warn_text((const char *)userdata, line);
+}
+
+/* ------------------------------------------------------------------ */
+/* The core context                                                    */
+
+/* Reads COS_KEY_CACHE_SECONDS: how long an unlocked master key stays
+ * cached after its last use. */
+static int
+key_ttl(long *out, struct cos_error *err)
+{
+	const char *text = getenv("COS_KEY_CACHE_SECONDS");
+	char *end;
+	long v;
+
+	if (text == NULL || text[0] == '\0') {
+		*out = ZCOS_KEY_TTL_DEFAULT;
+		return COS_OK;
+	}
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > ZCOS_KEY_TTL_MAX) {
+		cos_error_set(err, COS_ERR_USAGE, "invalid COS_KEY_CACHE_SECONDS "
+		    "'%s': expected a whole number of seconds from 0 to %ld",
+		    text, ZCOS_KEY_TTL_MAX);
+		cos_error_hint(err, "Set it to 0 to ask for the passphrase on "
+		    "every call, or unset it for the default of %ld.",
+		    ZCOS_KEY_TTL_DEFAULT);
+		return COS_ERR_USAGE;
+	}
+	*out = v;
+	return COS_OK;
+}
+
+static int
+new_ctx(struct cos_ctx **out, struct cos_error *err)
+{
+	struct cos_ctx *ctx;
+	int status;
+
+	status = cos_ctx_new(&ctx, NULL, err);
+	if (status != COS_OK)
+		return status;
+	cos_ctx_set_log(ctx, log_line, (void *)"cos_token", COS_LOG_WARN);
+	cos_ctx_set_interrupt(ctx, zcos_interrupted, NULL);
+	cos_ctx_set_passphrase(ctx, zcos_read_passphrase, NULL);
+	*out = ctx;
+	return COS_OK;
+}
+
+/* Returns nonzero when the configuration directory that the environment
+ * now names differs from the one ctx was made for.  A cached master key
+ * belongs to one store, so the context is then replaced. */
+static int
+config_dir_changed(const struct cos_ctx *ctx)
+{
+	const char *dir = cos_getenv("COS_CONFIG_DIR");
+	const char *home, *current = cos_ctx_config_dir(ctx);
+	size_t len;
+
+	if (dir != NULL)
+		return strcmp(dir, current) != 0;
+	home = cos_getenv("HOME");
+	if (home == NULL)
+		return 0;
+	len = strlen(home);
+	return strncmp(current, home, len) != 0 ||
+	    strcmp(current + len, "/.cos") != 0;
+}
+
+/* Returns the module's context, ready for one request. */
+static int
+prepare_ctx(struct cos_ctx **out, struct cos_error *err)
+{
+	long ttl;
+	int status;
+
+	status = key_ttl(&ttl, err);
+	if (status != COS_OK)
+		return status;
+	if (module_state.ctx != NULL && config_dir_changed(module_state.ctx)) {
+		cos_ctx_free(module_state.ctx);
+		module_state.ctx = NULL;
+	}
+	if (module_state.ctx == NULL) {
+		status = new_ctx(&module_state.ctx, err);
+		if (status != COS_OK)
+			return status;
+	}
+	cos_ctx_set_key_ttl(module_state.ctx, ttl);
+	*out = module_state.ctx;
+	return COS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The builtin                                                         */
+
+/* Assigns the credentials to the four parameters, or none of them. */
+static int
+commit_credentials(const char *nam, const struct cos_credentials *creds,
+    struct cos_error *err)
+{
+	const char *values[ZCOS_PARAM_COUNT];
+	char expiration[21];
+
+	if (creds->secret_id == NULL || creds->secret_key == NULL ||
+	    creds->token == NULL || creds->expired_time <= 0)
+		return cos_error_set(err, COS_ERR_SERVICE, "the service "
+		    "returned incomplete credentials; nothing was changed");
+	cos_format_iso8601(creds->expired_time, expiration);
+	values[ZCOS_SECRET_ID] = creds->secret_id;
+	values[ZCOS_SECRET_KEY] = creds->secret_key;
+	values[ZCOS_TOKEN] = creds->token;
+	values[ZCOS_TOKEN_EXPIRATION] = expiration;
+	return zcos_params_set(nam, values);
+}
+
+/* Gets new credentials and sets the parameters.  The request runs with
+ * zsh's signals queued: a trap then cannot run inside the signal handler
+ * in the middle of libcurl, and zcos_interrupted() can see a queued
+ * SIGINT.  The queue is released only after everything is cleaned up. */
+static int
+fetch_credentials(const char *nam, const struct cos_builtin_args *args)
+{
+	struct cos_credentials *creds = NULL;
+	struct cos_ctx *ctx;
+	struct cos_error err;
+	int status;
+
+	cos_error_clear(&err);
+	status = zcos_params_check(nam, ZCOS_CHANGE_SET);
+	if (status != COS_OK)
+		return status;
+	status = cos_token_options_validate(&args->token, &err);
+	if (status == COS_OK)
+		status = prepare_ctx(&ctx, &err);
+	if (status != COS_OK)
+		return report_error(nam, &err, status);
+
+	queue_signals();
+	status = cos_assume_role(ctx, &args->token, &creds, &err);
+	/* A signal may arrive after the last interrupt check inside the
+	 * request, so check again: after Ctrl-C nothing is committed. */
+	if (zcos_interrupted(NULL))
+		status = COS_ERR_INTERRUPTED;
+	if (status == COS_OK)
+		status = commit_credentials(nam, creds, &err);
+	cos_credentials_free(creds);
+	unqueue_signals();
+
+	if (status == COS_ERR_INTERRUPTED)
+		return status;
+	if (status != COS_OK && err.status != 0)
+		return report_error(nam, &err, status);
+	return status;
+}
+
+static int
+show_status(void)
+{
+	char *values[ZCOS_PARAM_COUNT];
+	char report[1024];
+
+	zcos_params_read(values);
+	cos_builtin_status(values[ZCOS_SECRET_ID], values[ZCOS_TOKEN],
+	    values[ZCOS_TOKEN_EXPIRATION], cos_now(), report, sizeof(report));
+	zcos_params_wipe(values);
+	fputs(report, stdout);
+	fflush(stdout);
+	return COS_OK;
+}
+
+/* Returns nonzero when --refresh-within SECONDS requires new credentials.
+ * Reads parameters only, with no I/O. */
+static int
+needs_refresh(long within)
+{
+	char *values[ZCOS_PARAM_COUNT];
+	int all_set, refresh;
+
+	zcos_params_read(values);
+	all_set = values[ZCOS_SECRET_ID] != NULL &&
+	    values[ZCOS_SECRET_KEY] != NULL && values[ZCOS_TOKEN] != NULL;
+	refresh = cos_builtin_needs_refresh(all_set,
+	    values[ZCOS_TOKEN_EXPIRATION], within, cos_now());
+	zcos_params_wipe(values);
+	return refresh;
+}
+
+static void
+show_help(void)
+{
+	const char *const *line;
+
+	for (line = cos_builtin_help; *line != NULL; line++)
+		printf("%s\n", *line);
+	fflush(stdout);
+}
+
+/* Returns argv unmetafied, as copies on zsh's heap. */
+static char **
+plain_words(char **argv, int *count)
+{
+	int n = arrlen(argv), i;
+	char **words = zhalloc((size_t)(n + 1) * sizeof(char *));
+
+	for (i = 0; i < n; i++)
+		words[i] = unmetafy(dupstring(argv[i]), NULL);
+	words[n] = NULL;
+	*count = n;
+	return words;
+}
+
+/* The handler of cos_token.  zsh parses no options for it (the builtin
+ * table gives no option string), so that bash and zsh accept the same
+ * long options through cos_builtin_parse_args(). */
+static int
+bin_cos_token(char *nam, char **argv, UNUSED(Options ops), UNUSED(int func))
+{
+	struct cos_builtin_args args;
+	struct cos_error err;
+	char **words;
+	int count, status;
+
+	cos_error_clear(&err);
+	words = plain_words(argv, &count);
+	status = cos_builtin_parse_args(count, words, &args, &err);
+	if (status != COS_OK)
+		return report_error(nam, &err, status);
+	if (args.help) {
+		show_help();
+		return COS_OK;
+	}
+	if (args.status)
+		return show_status();
+	if (args.unset) {
+		status = zcos_params_check(nam, ZCOS_CHANGE_UNSET);
+		if (status == COS_OK)
+			zcos_params_unset();
+		return status;
+	}
+	if (args.refresh_within >= 0 && !needs_refresh(args.refresh_within))
+		return COS_OK;
+	return fetch_credentials(nam, &args);
+}
+
+/* ------------------------------------------------------------------ */
+/* Module entry points                                                 */
+
+static struct builtin bintab[] = {
+	BUILTIN("cos_token", 0, bin_cos_token, 0, -1, 0, NULL, NULL),
+};
+
+static struct features module_features = {
+	bintab, sizeof(bintab) / sizeof(*bintab),
+	NULL, 0,
+	NULL, 0,
+	NULL, 0,
+	0
+};
+
+/* Rejects a zsh other than the one the module was built for, because the
+ * structs that zsh passes in would not match. */
+static int
+check_zsh_version(void)
+{
+	const char *running = getsparam("ZSH_VERSION");
+
+	if (running != NULL && strcmp(running, ZCOS_BUILT_FOR) == 0)
+		return 0;
+	zwarnnam("zmodload", "%s was built for zsh %s, but this shell is "
+	    "zsh %s; rebuild it with make for this zsh", ZCOS_MODULE_NAME,
+	    ZCOS_BUILT_FOR, running != NULL ? running : "(unknown version)");
+	return 1;
+}
+
+int
+setup_(UNUSED(Module m))
+{
+	struct cos_error err;
+
+	if (check_zsh_version() != 0)
+		return 1;
+	cos_error_clear(&err);
+	if (cos_global_init(&err) != COS_OK) {
+		report_error("zmodload", &err, err.status);
+		return 1;
+	}
+	module_state.global_init_done = 1;
+	return 0;
+}
+
+int
+features_(Module m, char ***features)
+{
+	*features = featuresarray(m, &module_features);
+	return 0;
+}
+
+int
+enables_(Module m, int **enables)
+{
+	return handlefeatures(m, &module_features, enables);
+}
+
+int
+boot_(UNUSED(Module m))
+{
+	struct cos_error err;
+
+	cos_error_clear(&err);
+	if (new_ctx(&module_state.ctx, &err) != COS_OK) {
+		report_error("zmodload", &err, err.status);
+		return 1;
+	}
+	return 0;
+}
+
+int
+cleanup_(Module m)
+{
+	return setfeatureenables(m, &module_features, NULL);
+}
+
+int
+finish_(UNUSED(Module m))
+{
+	/* cos_ctx_free() wipes a cached master key. */
+	cos_ctx_free(module_state.ctx);
+	module_state.ctx = NULL;
+	if (module_state.global_init_done)
+		cos_global_cleanup();
+	module_state.global_init_done = 0;
+	return 0;
+}
