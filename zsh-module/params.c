@@ -25,7 +25,8 @@ const char *const zcos_param_names[ZCOS_PARAM_COUNT] = {
 	[ZCOS_TOKEN_EXPIRATION] = "COS_TOKEN_EXPIRATION",
 };
 
-/* Returns why pm cannot take a new string value, or NULL when it can. */
+/* Returns why a parameter with these flags cannot take a new string value,
+ * or NULL when it can. */
 static const char *
 type_problem(int flags)
 {
@@ -33,55 +34,59 @@ type_problem(int flags)
 	case PM_SCALAR:
 		break;
 	case PM_INTEGER:
-		return "it is an integer parameter (typeset -i), so zsh would "
-		    "evaluate the value as arithmetic";
+		return "an integer parameter (typeset -i)";
 	case PM_EFLOAT:
 	case PM_FFLOAT:
-		return "it is a floating-point parameter (typeset -E or -F), "
-		    "so zsh would evaluate the value as arithmetic";
+		return "a floating-point parameter (typeset -E or -F)";
 	case PM_ARRAY:
-		return "it is an array";
+		return "an array (typeset -a)";
 	case PM_HASHED:
-		return "it is an associative array";
+		return "an associative array (typeset -A)";
 	default:
-		return "it is not a plain scalar parameter";
+		return "not a plain scalar parameter";
 	}
-	if (flags & (PM_LOWER | PM_UPPER))
-		return "it converts case (typeset -l or -u)";
+	if (flags & PM_UPPER)
+		return "an uppercasing parameter (typeset -u)";
+	if (flags & PM_LOWER)
+		return "a lowercasing parameter (typeset -l)";
 	if (flags & (PM_LEFT | PM_RIGHT_B | PM_RIGHT_Z))
-		return "it pads or truncates its value (typeset -L, -R or -Z)";
+		return "a padded parameter (typeset -L, -R or -Z)";
 	if (flags & PM_TIED)
-		return "it is tied to another parameter (typeset -T)";
+		return "a tied parameter (typeset -T)";
 	if (flags & (PM_SPECIAL | PM_AUTOLOAD))
-		return "it is a special parameter";
+		return "a special parameter";
 	return NULL;
 }
 
 int
-zcos_params_check(const char *nam, enum zcos_change change)
+zcos_params_check(enum zcos_change change, struct cos_error *err)
 {
 	const char *verb = change == ZCOS_CHANGE_SET ? "set" : "unset";
-	const char *problem;
+	const char *name, *problem;
 	Param pm;
 	int i;
 
 	for (i = 0; i < ZCOS_PARAM_COUNT; i++) {
-		pm = (Param)paramtab->getnode(paramtab, zcos_param_names[i]);
+		name = zcos_param_names[i];
+		pm = (Param)paramtab->getnode(paramtab, name);
 		if (pm == NULL)
 			continue;
 		if (pm->node.flags & PM_READONLY) {
-			zwarnnam(nam, "cannot %s %s: it is read-only; "
-			    "nothing was changed", verb, zcos_param_names[i]);
+			cos_error_set(err, COS_ERR_OTHER,
+			    "cannot %s %s: it is readonly", verb, name);
+			cos_error_hint(err, "A readonly parameter stays so for "
+			    "the life of the shell. Start a new shell.");
 			return COS_ERR_OTHER;
 		}
 		if (change == ZCOS_CHANGE_UNSET)
 			continue;
 		problem = type_problem(pm->node.flags);
 		if (problem != NULL) {
-			zwarnnam(nam, "cannot set %s: %s; nothing was changed",
-			    zcos_param_names[i], problem);
-			zwarnnam(nam, "run 'unset %s' first, then try again",
-			    zcos_param_names[i]);
+			cos_error_set(err, COS_ERR_OTHER,
+			    "cannot set %s: it is %s", name, problem);
+			cos_error_hint(err, "Remove it first with 'unset %s' in "
+			    "the scope that declared it, then run cos_token "
+			    "again.", name);
 			return COS_ERR_OTHER;
 		}
 	}
@@ -89,8 +94,8 @@ zcos_params_check(const char *nam, enum zcos_change change)
 }
 
 int
-zcos_params_set(const char *nam,
-    const char *const values[ZCOS_PARAM_COUNT])
+zcos_params_set(const char *const values[ZCOS_PARAM_COUNT],
+    struct cos_error *err)
 {
 	Param pm;
 	int i;
@@ -100,10 +105,11 @@ zcos_params_set(const char *nam,
 		 * metafy(..., META_DUP) returns; the name must be writable. */
 		pm = assignsparam(dupstring(zcos_param_names[i]),
 		    metafy((char *)values[i], -1, META_DUP), 0);
-		if (pm == NULL) {
-			zwarnnam(nam, "cannot set %s", zcos_param_names[i]);
-			return COS_ERR_OTHER;
-		}
+		/* NOTE: after the checks this is not expected to fail, but
+		 * a failure here would leave the earlier parameters set. */
+		if (pm == NULL)
+			return cos_error_set(err, COS_ERR_OTHER,
+			    "cannot set %s", zcos_param_names[i]);
 		/* Once exported, later assignments update the environment by
 		 * themselves; a new export needs export_param() once. */
 		if (!(pm->node.flags & PM_EXPORTED)) {
@@ -123,15 +129,33 @@ zcos_params_unset(void)
 		unsetparam(dupstring(zcos_param_names[i]));
 }
 
-void
-zcos_params_read(char *values[ZCOS_PARAM_COUNT])
+/* Returns the metafied value of a set, non-empty scalar parameter, else
+ * NULL.  With need_exported, a parameter that is not exported counts as
+ * unset. */
+static const char *
+scalar_value(const char *name, int need_exported)
 {
-	char *value;
+	Param pm = (Param)paramtab->getnode(paramtab, name);
+	const char *value;
+
+	if (pm == NULL || (pm->node.flags & PM_UNSET) ||
+	    PM_TYPE(pm->node.flags) != PM_SCALAR)
+		return NULL;
+	if (need_exported && !(pm->node.flags & PM_EXPORTED))
+		return NULL;
+	value = getsparam((char *)name);
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+void
+zcos_params_read(char *values[ZCOS_PARAM_COUNT], int need_exported)
+{
+	const char *value;
 	int i;
 
 	for (i = 0; i < ZCOS_PARAM_COUNT; i++) {
-		value = getsparam((char *)zcos_param_names[i]);
-		if (value == NULL || value[0] == '\0') {
+		value = scalar_value(zcos_param_names[i], need_exported);
+		if (value == NULL) {
 			values[i] = NULL;
 			continue;
 		}

@@ -36,6 +36,10 @@
 #endif
 
 #define ZCOS_MODULE_NAME "cos/token"
+#define ZCOS_USAGE "cos_token [-d SECONDS] [--profile NAME] [-r REGION] " \
+	"[-b BUCKET] [-p PREFIX] [--read-only] [--session-name NAME] " \
+	"[--action ACTION]... [--appid APPID] [--refresh-within SECONDS] " \
+	"| -u | -s"
 #define ZCOS_KEY_TTL_DEFAULT 900L
 #define ZCOS_KEY_TTL_MAX 86400L
 
@@ -66,23 +70,35 @@ warn_text(const char *nam, const char *text)
 	zwarnnam(nam, "%s", metafy((char *)text, -1, META_HEAPDUP));
 }
 
+/* Prints err as "NAM: message", then the service's error code and request
+ * ID and the hint on lines of their own, and returns the status.  An
+ * interruption prints nothing, as zsh's own builtins do. */
 static int
-report_error(const char *nam, const struct cos_error *err, int status)
+report_error(const char *nam, const struct cos_error *err)
 {
-	if (err->message[0] != '\0')
-		warn_text(nam, err->message);
-	else
-		zwarnnam(nam, "failed with status %d", status);
+	int status = err->status != 0 ? err->status : COS_ERR_OTHER;
+
+	if (status == COS_ERR_INTERRUPTED)
+		return status;
+	warn_text(nam, err->message[0] != '\0' ? err->message :
+	    "failed for an unknown reason");
+	if (err->code[0] != '\0' || err->request_id[0] != '\0')
+		fprintf(stderr, "  Code: %s\n  RequestId: %s\n",
+		    err->code[0] != '\0' ? err->code : "-",
+		    err->request_id[0] != '\0' ? err->request_id : "-");
 	if (err->hint[0] != '\0')
-		warn_text(nam, err->hint);
+		fprintf(stderr, "%s\n", err->hint);
+	fflush(stderr);
 	return status;
 }
 
 static void
 log_line(void *userdata, enum cos_log_level level, const char *line)
 {
+	(void)userdata;
 	(void)level;
-	warn_text((const char *)userdata, line);
+	zwarnnam("cos_token", "warning: %s",
+	    metafy((char *)line, -1, META_HEAPDUP));
 }
 
 /* ------------------------------------------------------------------ */
@@ -108,8 +124,8 @@ key_ttl(long *out, struct cos_error *err)
 		cos_error_set(err, COS_ERR_USAGE, "invalid COS_KEY_CACHE_SECONDS "
 		    "'%s': expected a whole number of seconds from 0 to %ld",
 		    text, ZCOS_KEY_TTL_MAX);
-		cos_error_hint(err, "Set it to 0 to ask for the passphrase on "
-		    "every call, or unset it for the default of %ld.",
+		cos_error_hint(err, "Set it to 0 to never keep the unlocked "
+		    "key, or unset it for the default of %ld.",
 		    ZCOS_KEY_TTL_DEFAULT);
 		return COS_ERR_USAGE;
 	}
@@ -126,7 +142,7 @@ new_ctx(struct cos_ctx **out, struct cos_error *err)
 	status = cos_ctx_new(&ctx, NULL, err);
 	if (status != COS_OK)
 		return status;
-	cos_ctx_set_log(ctx, log_line, (void *)"cos_token", COS_LOG_WARN);
+	cos_ctx_set_log(ctx, log_line, NULL, COS_LOG_WARN);
 	cos_ctx_set_interrupt(ctx, zcos_interrupted, NULL);
 	cos_ctx_set_passphrase(ctx, zcos_read_passphrase, NULL);
 	*out = ctx;
@@ -182,7 +198,7 @@ prepare_ctx(struct cos_ctx **out, struct cos_error *err)
 
 /* Assigns the credentials to the four parameters, or none of them. */
 static int
-commit_credentials(const char *nam, const struct cos_credentials *creds,
+commit_credentials(const struct cos_credentials *creds,
     struct cos_error *err)
 {
 	const char *values[ZCOS_PARAM_COUNT];
@@ -191,13 +207,13 @@ commit_credentials(const char *nam, const struct cos_credentials *creds,
 	if (creds->secret_id == NULL || creds->secret_key == NULL ||
 	    creds->token == NULL || creds->expired_time <= 0)
 		return cos_error_set(err, COS_ERR_SERVICE, "the service "
-		    "returned incomplete credentials; nothing was changed");
+		    "returned incomplete credentials");
 	cos_format_iso8601(creds->expired_time, expiration);
 	values[ZCOS_SECRET_ID] = creds->secret_id;
 	values[ZCOS_SECRET_KEY] = creds->secret_key;
 	values[ZCOS_TOKEN] = creds->token;
 	values[ZCOS_TOKEN_EXPIRATION] = expiration;
-	return zcos_params_set(nam, values);
+	return zcos_params_set(values, err);
 }
 
 /* Gets new credentials and sets the parameters.  The request runs with
@@ -213,31 +229,29 @@ fetch_credentials(const char *nam, const struct cos_builtin_args *args)
 	int status;
 
 	cos_error_clear(&err);
-	status = zcos_params_check(nam, ZCOS_CHANGE_SET);
-	if (status != COS_OK)
-		return status;
 	status = cos_token_options_validate(&args->token, &err);
+	if (status == COS_OK)
+		status = zcos_params_check(ZCOS_CHANGE_SET, &err);
 	if (status == COS_OK)
 		status = prepare_ctx(&ctx, &err);
 	if (status != COS_OK)
-		return report_error(nam, &err, status);
+		return report_error(nam, &err);
 
 	queue_signals();
 	status = cos_assume_role(ctx, &args->token, &creds, &err);
 	/* A signal may arrive after the last interrupt check inside the
 	 * request, so check again: after Ctrl-C nothing is committed. */
 	if (zcos_interrupted(NULL))
-		status = COS_ERR_INTERRUPTED;
+		status = cos_error_set(&err, COS_ERR_INTERRUPTED, "interrupted");
 	if (status == COS_OK)
-		status = commit_credentials(nam, creds, &err);
+		status = commit_credentials(creds, &err);
+	/* zsh has its own copies now, so wipe ours. */
 	cos_credentials_free(creds);
 	unqueue_signals();
 
-	if (status == COS_ERR_INTERRUPTED)
-		return status;
-	if (status != COS_OK && err.status != 0)
-		return report_error(nam, &err, status);
-	return status;
+	if (status != COS_OK)
+		return report_error(nam, &err);
+	return COS_OK;
 }
 
 static int
@@ -246,24 +260,27 @@ show_status(void)
 	char *values[ZCOS_PARAM_COUNT];
 	char report[1024];
 
-	zcos_params_read(values);
+	zcos_params_read(values, 0);
 	cos_builtin_status(values[ZCOS_SECRET_ID], values[ZCOS_TOKEN],
 	    values[ZCOS_TOKEN_EXPIRATION], cos_now(), report, sizeof(report));
-	zcos_params_wipe(values);
 	fputs(report, stdout);
+	if (values[ZCOS_SECRET_ID] != NULL && values[ZCOS_SECRET_KEY] == NULL)
+		fputs("  secret key: not set (COS_SECRET_KEY)\n", stdout);
+	zcos_params_wipe(values);
 	fflush(stdout);
 	return COS_OK;
 }
 
-/* Returns nonzero when --refresh-within SECONDS requires new credentials.
- * Reads parameters only, with no I/O. */
+/* Returns nonzero when --refresh-within SECONDS requires new credentials:
+ * the four parameters are not all set and exported, or they expire within
+ * SECONDS.  Reads parameters only, with no I/O. */
 static int
 needs_refresh(long within)
 {
 	char *values[ZCOS_PARAM_COUNT];
 	int all_set, refresh;
 
-	zcos_params_read(values);
+	zcos_params_read(values, 1);
 	all_set = values[ZCOS_SECRET_ID] != NULL &&
 	    values[ZCOS_SECRET_KEY] != NULL && values[ZCOS_TOKEN] != NULL;
 	refresh = cos_builtin_needs_refresh(all_set,
@@ -277,6 +294,7 @@ show_help(void)
 {
 	const char *const *line;
 
+	printf("Usage: %s\n\n", ZCOS_USAGE);
 	for (line = cos_builtin_help; *line != NULL; line++)
 		printf("%s\n", *line);
 	fflush(stdout);
@@ -311,7 +329,7 @@ bin_cos_token(char *nam, char **argv, UNUSED(Options ops), UNUSED(int func))
 	words = plain_words(argv, &count);
 	status = cos_builtin_parse_args(count, words, &args, &err);
 	if (status != COS_OK)
-		return report_error(nam, &err, status);
+		return report_error(nam, &err);
 	if (args.help) {
 		show_help();
 		return COS_OK;
@@ -319,10 +337,10 @@ bin_cos_token(char *nam, char **argv, UNUSED(Options ops), UNUSED(int func))
 	if (args.status)
 		return show_status();
 	if (args.unset) {
-		status = zcos_params_check(nam, ZCOS_CHANGE_UNSET);
-		if (status == COS_OK)
-			zcos_params_unset();
-		return status;
+		if (zcos_params_check(ZCOS_CHANGE_UNSET, &err) != COS_OK)
+			return report_error(nam, &err);
+		zcos_params_unset();
+		return COS_OK;
 	}
 	if (args.refresh_within >= 0 && !needs_refresh(args.refresh_within))
 		return COS_OK;
@@ -368,7 +386,7 @@ setup_(UNUSED(Module m))
 		return 1;
 	cos_error_clear(&err);
 	if (cos_global_init(&err) != COS_OK) {
-		report_error("zmodload", &err, err.status);
+		report_error("zmodload", &err);
 		return 1;
 	}
 	module_state.global_init_done = 1;
@@ -395,7 +413,7 @@ boot_(UNUSED(Module m))
 
 	cos_error_clear(&err);
 	if (new_ctx(&module_state.ctx, &err) != COS_OK) {
-		report_error("zmodload", &err, err.status);
+		report_error("zmodload", &err);
 		return 1;
 	}
 	return 0;

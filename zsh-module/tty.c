@@ -1,6 +1,6 @@
 /*
  * tty.c - reads the store passphrase from /dev/tty with echo off, and
- * tells the core when zsh has been interrupted.
+ * reports to the core when zsh has been interrupted.
  */
 #define _GNU_SOURCE
 #include <zsh/zsh.mdh>
@@ -16,7 +16,7 @@
 #include "internal.h"
 
 /* Signals that end a passphrase prompt.  Each one is caught while echo is
- * off, so that the terminal is restored before the shell sees it. */
+ * off, so that the terminal is restored before the shell handles it. */
 static const int prompt_signals[] = { SIGINT, SIGHUP, SIGQUIT, SIGTERM };
 #define PROMPT_SIGNAL_COUNT \
 	(sizeof(prompt_signals) / sizeof(prompt_signals[0]))
@@ -178,8 +178,8 @@ zcos_read_passphrase(void *userdata, const char *prompt, char *buf,
 	sig = caught_signal;
 	restore_prompt_signals(saved);
 
-	/* Hand the signal to whoever handled it before: zsh queues it (and
-	 * zcos_interrupted() then sees it); with the default action the
+	/* Send the signal again to the previous handler.  zsh queues it, and
+	 * zcos_interrupted() then reports it.  With the default action the
 	 * shell ends as it would have without the prompt. */
 	if (sig != 0)
 		kill(getpid(), sig);
