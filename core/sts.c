@@ -150,8 +150,8 @@ cos_sts_parse_body(const char *body, size_t len,
 		    "STS rejected the request without a message");
 		goto fail;
 	}
+	/* The caller owns resp now and wipes it after use. */
 	json_object_get(resp);
-	cos_json_wipe(root);
 	json_object_put(root);
 	wipe_tokener(tok);
 	json_tokener_free(tok);
