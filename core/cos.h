@@ -44,6 +44,13 @@ struct cos_error {
 
 /* Clears *err.  Front ends call it before reusing a struct cos_error. */
 void cos_error_clear(struct cos_error *err);
+/* Fills err (status, message) and returns status.  The message is cleaned
+ * of control characters.  err may be NULL. */
+int cos_error_set(struct cos_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets the "what to do next" line of err. */
+void cos_error_hint(struct cos_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------ */
 /* Process-wide setup                                                  */
