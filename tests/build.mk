@@ -11,5 +11,13 @@ $(BUILD)/test/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_TEST_LIB)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DCOS_TEST_HOOKS -Itests/unit \
 		$(EXE_LDFLAGS) -o $@ $< $(CORE_TEST_LIB) $(PKG_LIBS)
 
-check: all $(UNIT_BINS)
+# `make check` works on a fresh machine: it installs missing packages
+# first, then builds in a new make, whose pkg-config flags see them.
+check:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_BINS)
 	@COS_BUILD="$(abspath $(BUILD))" SANITIZE="$(SANITIZE)" bash tests/run $(TESTS)
+
+.PHONY: check-run
