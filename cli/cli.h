@@ -94,7 +94,7 @@ int cli_write_all(int fd, const void *data, size_t len);
 int cli_read_secret_tty(const char *prompt, char *buf, size_t size,
     struct cos_error *err);
 /* Passphrase callback for the core: COS_PASSPHRASE_FILE is handled in the
- * core; this asks on the terminal. */
+ * core; this prompts on the terminal. */
 int cli_passphrase(void *userdata, const char *prompt, char *buf,
     size_t size, struct cos_error *err);
 

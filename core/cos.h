@@ -31,15 +31,15 @@ enum cos_status {
 	COS_ERR_INTERRUPTED = 130 /* interrupted by the user (128 + SIGINT) */
 };
 
-/* A failure report.  message says what failed and on which value; hint says
- * what to do next.  Both are single-line or short multi-line printable text
+/* A failure report.  message describes what failed and on which value, and
+ * hint gives the next step.  Both are single-line or short multi-line printable text
  * with control characters already removed, never a secret. */
 struct cos_error {
 	int status;
 	char message[768];
 	char hint[512];
 	char code[128];       /* service error code, e.g. AuthFailure.SignatureFailure */
-	char request_id[128]; /* service RequestId, when the service answered */
+	char request_id[128]; /* service RequestId, when the service responded */
 };
 
 /* Clears *err.  Front ends call it before reusing a struct cos_error. */
@@ -86,7 +86,7 @@ enum cos_log_level {
 	COS_LOG_DEBUG = 2  /* --debug: headers (Authorization redacted) */
 };
 
-/* Receives one line of text with no trailing newline.  The text never holds
+/* Receives one line of text with no trailing newline.  The text never contains
  * a secret.  The front end decides where it goes (stderr for the CLI). */
 typedef void (*cos_log_fn)(void *userdata, enum cos_log_level level,
     const char *line);
@@ -142,7 +142,7 @@ enum cos_source {
 	COS_SOURCE_PERMANENT_KEY   /* the profile's or environment's permanent key */
 };
 
-/* Returns a short English name for a source, e.g. "assume-role". */
+/* Returns a short English name for a source, e.g. "assume role". */
 const char *cos_source_name(enum cos_source source);
 
 struct cos_credentials {
@@ -261,8 +261,8 @@ const char *cos_profile_choose(const char *name);
 
 /* Reads KEY of PROFILE from the files (not the environment).  On success
  * *value is NULL when the key is absent, else a NUL-terminated string in
- * secret memory (free with cos_secret_free), and *origin says which file
- * held it.  Sealed values are opened here (which may ask for the
+ * secret memory (free with cos_secret_free), and *origin names the file
+ * that contained it.  Sealed values are opened here (which may ask for the
  * passphrase through the context). */
 int cos_store_get(struct cos_ctx *ctx, const char *profile, const char *key,
     char **value, enum cos_origin *origin, struct cos_error *err);

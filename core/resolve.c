@@ -509,7 +509,7 @@ env_token_credentials(struct cos_credentials **out, struct cos_error *err)
 }
 
 /* Step 2: a token imported into the profile.  *out stays NULL when the
- * profile holds none. */
+ * profile contains none. */
 static int
 imported_token_credentials(struct cos_ctx *ctx, const char *profile,
     struct cos_credentials **out, struct cos_error *err)

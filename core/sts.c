@@ -2,7 +2,7 @@
  * sts.c - signed calls to STS, with retries, clock-skew correction and
  * strict parsing of what comes back.
  *
- * STS answers HTTP 200 both for success and for API errors; an error is a
+ * STS responds with HTTP 200 both for success and for API errors; an error is a
  * Response.Error object with Code and Message, next to Response.RequestId.
  * Any other HTTP status is a transport failure, as in the official SDK.
  */
@@ -52,7 +52,7 @@ static void
 wipe_tokener(struct json_tokener *tok)
 {
 	/* NOTE: json-c marks the fields deprecated but still public in 0.16;
-	 * its string buffer holds the last credential parsed. */
+	 * its string buffer still contains the last credential parsed. */
 	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
 		cos_wipe(tok->pb->buf, (size_t)tok->pb->size);
 }
@@ -305,7 +305,7 @@ struct attempt {
 	long timeout_ms;
 };
 
-/* Signs and sends one attempt.  On COS_OK, resp holds an HTTP answer. */
+/* Signs and sends one attempt.  On COS_OK, resp contains an HTTP response. */
 static int
 send_attempt(const struct attempt *a, struct cos_http_response *resp,
     struct cos_error *err)
@@ -371,7 +371,7 @@ should_retry(int status, const struct cos_http_response *resp,
 		return 1;
 	}
 	/* A certificate that is not trusted stays untrusted, and a 4xx
-	 * answer will not change either. */
+	 * response will not change either. */
 	if (status == COS_ERR_NETWORK && resp->status == 0 &&
 	    !resp->tls_failure) {
 		*reason = "a network failure";

@@ -11,7 +11,7 @@
 #define COS_STS_VERSION "2018-08-13"
 #define COS_STS_MAX_ATTEMPTS 3
 
-/* Where and how to send an STS call. */
+/* Endpoint, region, CA bundle and timeouts of an STS call. */
 struct cos_sts_target {
 	const char *endpoint;    /* https URL */
 	const char *region;      /* X-TC-Region */

@@ -1,5 +1,5 @@
 /*
- * test_sts_parse.c - parsing STS answers: errors, bounds, wrong types.
+ * test_sts_parse.c - parsing STS responses: errors, bounds, wrong types.
  */
 #include <stdlib.h>
 #include <string.h>
