@@ -13,6 +13,20 @@
 const struct cli_command cli_commands[] = {
 	{ "token", cmd_token, "Get temporary credentials from STS AssumeRole",
 	  "cos token [OPTIONS]", cli_token_options },
+	{ "configure", cmd_configure, "Set up profiles: keys, role, region; "
+	  "seal secrets",
+	  "cos configure [--profile NAME]\n"
+	  "       cos configure set KEY VALUE|- [--prompt] [--profile NAME]\n"
+	  "       cos configure get KEY [--profile NAME]\n"
+	  "       cos configure list [--profile NAME]\n"
+	  "       cos configure import-token (--tmp-secret-id ID "
+	  "--tmp-secret-key KEY --token TOKEN | --from-env | --json FILE) "
+	  "[--profile NAME]\n"
+	  "       cos configure list-profiles\n"
+	  "       cos configure remove --profile NAME\n"
+	  "       cos configure seal\n"
+	  "       cos configure passphrase set|change|remove",
+	  cli_configure_options },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
