@@ -86,7 +86,7 @@ const char *const cos_builtin_help[] = {
 	NULL
 };
 
-/* The state of one parse; copied to the caller's struct on success. */
+/* The state of one parse, copied to the caller's struct on success. */
 struct parse {
 	struct cos_builtin_args args;
 	int seen[OPT_COUNT];
@@ -389,6 +389,67 @@ done:
 	return COS_OK;
 }
 
+/* Reads n decimal digits at s into *out. */
+static int
+read_digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Returns the number of days from 1970-01-01 to y-m-d in the proleptic
+ * Gregorian calendar (Howard Hinnant's days_from_civil algorithm). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Parses exactly YYYY-MM-DDTHH:MM:SSZ into Unix seconds.  glibc's
+ * timegm() opens /etc/localtime on first use, but this does no I/O, so the
+ * --refresh-within fast path touches no file. */
+static int
+parse_utc(const char *s, int64_t *out)
+{
+	static const int month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31,
+	    30, 31, 30, 31 };
+	int year, month, day, hour, minute, second;
+
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return -1;
+	if (read_digits(s, 4, &year) != 0 ||
+	    read_digits(s + 5, 2, &month) != 0 ||
+	    read_digits(s + 8, 2, &day) != 0 ||
+	    read_digits(s + 11, 2, &hour) != 0 ||
+	    read_digits(s + 14, 2, &minute) != 0 ||
+	    read_digits(s + 17, 2, &second) != 0)
+		return -1;
+	if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+	    hour > 23 || minute > 59 || second > 60)
+		return -1;
+	if (month == 2 && day == 29 &&
+	    !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+		return -1;
+	*out = days_from_civil(year, month, day) * 86400 + hour * 3600 +
+	    minute * 60 + second;
+	return 0;
+}
+
 int
 cos_builtin_needs_refresh(int all_set, const char *expiration, long within,
     int64_t now)
@@ -397,7 +458,7 @@ cos_builtin_needs_refresh(int all_set, const char *expiration, long within,
 
 	if (!all_set || expiration == NULL)
 		return 1;
-	if (cos_parse_iso8601(expiration, &expires) != 0)
+	if (parse_utc(expiration, &expires) != 0)
 		return 1;
 	if (within < 0)
 		within = 0;
@@ -436,7 +497,7 @@ status_expiry(struct cos_buf *buf, const char *expiration, int64_t now,
 	}
 	/* The variable is the user's to set, so clean it for the terminal. */
 	cos_clean_text(shown, sizeof(shown), expiration, strlen(expiration));
-	if (cos_parse_iso8601(expiration, &expires) != 0) {
+	if (parse_utc(expiration, &expires) != 0) {
 		cos_buf_printf(buf, "  expires:   unknown (COS_TOKEN_EXPIRATION "
 		    "'%s' is not a YYYY-MM-DDTHH:MM:SSZ time)\n", shown);
 		return;

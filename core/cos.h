@@ -353,7 +353,7 @@ int cos_builtin_parse_args(int argc, char *const argv[],
 /* Returns nonzero when --refresh-within must fetch new credentials: when
  * any of the three credential variables is unset (all_set == 0), or the
  * expiration (ISO-8601 UTC, NULL when unset) is missing, unparsable or
- * less than within seconds after now.  Does no I/O. */
+ * at most within seconds after now.  Does no I/O. */
 int cos_builtin_needs_refresh(int all_set, const char *expiration,
     long within, int64_t now);
 

@@ -2,8 +2,10 @@
  * test_builtin.c - the shell-independent parts of `cos_token`: argument
  * parsing, the --refresh-within decision, the --status report and the help.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cos.h"
 #include "tap.h"
@@ -237,6 +239,63 @@ test_needs_refresh(void)
 	    "refresh: negative window counts as zero");
 }
 
+/* Checks the expiry parser through the refresh decision: with a zero
+ * window, text must need a refresh at want but not one second before. */
+static void
+check_expiry_time(const char *text, long long want, const char *name)
+{
+	char label[160];
+
+	snprintf(label, sizeof(label), "expiry %s: valid before", name);
+	tap_int(cos_builtin_needs_refresh(1, text, 0, want - 1), 0, label);
+	snprintf(label, sizeof(label), "expiry %s: due at the time", name);
+	tap_int(cos_builtin_needs_refresh(1, text, 0, want), 1, label);
+}
+
+static void
+test_expiry_parse(void)
+{
+	static const char *const invalid[] = {
+		"2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
+		"2024-00-10T00:00:00Z", "2024-04-31T00:00:00Z",
+		"2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+		"2024-01-01 00:00:00Z", "2024-01-01T00:00:00",
+		"2024-01-01T00:00:00+00:00", " 2024-01-01T00:00:00Z",
+		"2024-1-01T00:00:00Z", "+024-01-01T00:00:00Z", "",
+	};
+	char text[32], label[96];
+	struct tm tm;
+	long long t;
+	size_t i;
+	int mismatches = 0;
+
+	check_expiry_time("1970-01-01T00:00:00Z", 0, "epoch");
+	check_expiry_time("2000-02-29T12:00:00Z", 951825600LL, "leap day");
+	check_expiry_time("2100-03-01T00:00:00Z", 4107542400LL, "after 2100");
+	check_expiry_time("1969-12-31T23:59:59Z", -1, "before the epoch");
+
+	/* Every 12345677 s from 1970 to 2106 against the C library. */
+	for (t = 0; t < 4294967296LL; t += 12345677) {
+		time_t tt = (time_t)t;
+
+		gmtime_r(&tt, &tm);
+		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (cos_builtin_needs_refresh(1, text, 0, t - 1) != 0 ||
+		    cos_builtin_needs_refresh(1, text, 0, t) != 1) {
+			if (mismatches++ == 0)
+				printf("#   first mismatch: %s\n", text);
+		}
+	}
+	tap_int(mismatches, 0, "expiry: matches gmtime_r over 136 years");
+
+	for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+		snprintf(label, sizeof(label), "expiry: invalid '%s'",
+		    invalid[i]);
+		tap_int(cos_builtin_needs_refresh(1, invalid[i], 0, 0), 1,
+		    label);
+	}
+}
+
 static void
 test_status(void)
 {
@@ -323,6 +382,7 @@ main(void)
 	test_parse_modes();
 	test_too_many_actions();
 	test_needs_refresh();
+	test_expiry_parse();
 	test_status();
 	test_help();
 	return tap_done();
