@@ -491,6 +491,21 @@ print -r -- "version=$ZSH_VERSION"'
 	[[ "$output" == *"ctrlc: status=130 "*"vars=[$id|"* ]]
 }
 
+@test "passphrase prompt, key cache and Ctrl-C" {
+	command -v expect > /dev/null || skip "expect is not installed"
+	printf '%s\n' 'zsh-test-passphrase' > "$OUT/passphrase"
+	chmod 600 "$OUT/passphrase"
+	COS_PASSPHRASE_FILE="$OUT/passphrase" "$COS_BIN" configure passphrase set
+	COS_PASSPHRASE_FILE="$OUT/passphrase" "$COS_BIN" configure seal
+	! grep -q "$EMULATOR_SECRET_KEY" "$COS_CONFIG_DIR/credentials"
+	run env -u COS_PASSPHRASE_FILE SHELL_PRELOAD="$ZSH_PRELOAD" \
+		expect -f "$COS_SRC/tests/lib/passphrase-zsh.exp" "$ZSH_MODULE_DIR" \
+		zsh-test-passphrase
+	printf '%s\n' "$output" | tail -3 >&3
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"passphrase: ok"* ]]
+}
+
 @test "trapped INT aborts the request" {
 	emulator_fault slow
 	# A script's INT trap runs only after the request has been cleaned

@@ -105,11 +105,13 @@ log_line(void *userdata, enum cos_log_level level, const char *line)
 /* The core context                                                    */
 
 /* Reads COS_KEY_CACHE_SECONDS: how long an unlocked master key stays
- * cached after its last use. */
+ * cached after its last use.  It is read as a shell parameter, so it need
+ * not be exported, and `COS_KEY_CACHE_SECONDS=0 cos_token` works although
+ * zsh does not export a new parameter assigned in front of a builtin. */
 static int
 key_ttl(long *out, struct cos_error *err)
 {
-	const char *text = getenv("COS_KEY_CACHE_SECONDS");
+	const char *text = getsparam("COS_KEY_CACHE_SECONDS");
 	char *end;
 	long v;
 
