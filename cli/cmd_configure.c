@@ -79,6 +79,7 @@ static const struct subcommand subcommands[] = {
 	{ "remove", BIT(OPT_PROFILE), 0, 0 },
 	{ "seal", 0, 0, 0 },
 	{ "passphrase", 0, 1, 1 },
+	{ "clear-cache", BIT(OPT_PROFILE), 0, 0 },
 	{ NULL, 0, 0, 0 }
 };
 
@@ -280,14 +281,19 @@ read_fd_secret(int fd, const char *what, size_t max, char **out,
 }
 
 /* Prints text with control characters replaced, since file contents may
- * hold anything. */
+ * contain anything.  Newlines of multi-line values stay when
+ * keep_newlines is set. */
 static void
-print_clean(FILE *f, const char *text)
+print_clean(FILE *f, const char *text, int keep_newlines)
 {
 	const unsigned char *s = (const unsigned char *)text;
 
-	for (; *s != '\0'; s++)
-		fputc(*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\n' && keep_newlines)
+			fputc('\n', f);
+		else
+			fputc(*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	}
 }
 
 /* Returns a displayable form of value for key: secrets masked. */
@@ -423,7 +429,7 @@ configure_get(struct cli *cli, struct configure_args *a)
 		cos_mask_secret(value, shown, sizeof(shown));
 		printf("%s\n", shown);
 	} else {
-		print_clean(stdout, value);
+		print_clean(stdout, value, 1);
 		putchar('\n');
 	}
 	cos_secret_free(value);
@@ -469,7 +475,7 @@ list_row(struct cli *cli, const char *profile, const char *key)
 	}
 	display_value(key, value, shown, sizeof(shown));
 	printf("%-18s ", key);
-	print_clean(stdout, status == COS_OK ? shown : "(cannot be read)");
+	print_clean(stdout, status == COS_OK ? shown : "(cannot be read)", 0);
 	printf("%*s %s\n", (int)(strlen(shown) < 32 ? 32 - strlen(shown) : 0),
 	    "", status == COS_OK ? cos_origin_name(origin) : "error");
 	cos_secret_free(stored);
@@ -754,7 +760,7 @@ configure_list_profiles(struct cli *cli)
 	    COS_OK)
 		return cli_report(&err);
 	for (i = 0; names[i] != NULL; i++) {
-		print_clean(stdout, names[i]);
+		print_clean(stdout, names[i], 0);
 		putchar('\n');
 	}
 	cos_strv_free(names);
@@ -775,6 +781,25 @@ configure_remove(struct cli *cli, struct configure_args *a)
 	    COS_OK)
 		return cli_report(&err);
 	fprintf(stderr, "Removed profile '%s'.\n", a->profile);
+	return 0;
+}
+
+/* Without --profile, every profile's cached sessions go. */
+static int
+configure_clear_cache(struct cli *cli, struct configure_args *a)
+{
+	struct cos_error err;
+	size_t removed = 0;
+
+	cos_error_clear(&err);
+	if (cos_cache_clear(cli->ctx, a->profile, &removed, &err) != COS_OK)
+		return cli_report(&err);
+	if (a->profile != NULL)
+		fprintf(stderr, "Removed %zu cached session%s of profile '%s'.\n",
+		    removed, removed == 1 ? "" : "s", a->profile);
+	else
+		fprintf(stderr, "Removed %zu cached session%s.\n", removed,
+		    removed == 1 ? "" : "s");
 	return 0;
 }
 
@@ -1092,5 +1117,7 @@ cmd_configure(struct cli *cli, int argc, char **argv)
 		return configure_remove(cli, &a);
 	if (strcmp(name, "seal") == 0)
 		return configure_seal(cli);
+	if (strcmp(name, "clear-cache") == 0)
+		return configure_clear_cache(cli, &a);
 	return configure_passphrase(cli, &a);
 }
