@@ -5,8 +5,8 @@
 load lib/common
 
 setup_file() {
-	export ZSH_MODULE_DIR="$COS_BUILD/zsh"
-	export ZSH_FAKE_ABI_DIR="$COS_BUILD/test/zsh-fake-abi"
+	export MODULE_DIR="$COS_BUILD/zsh"
+	export FAKE_ABI_DIR="$COS_BUILD/test/zsh-fake-abi"
 	# An ASan build of the module needs the runtime loaded into zsh first.
 	export ZSH_PRELOAD=
 	if [ "${SANITIZE:-}" = 1 ]; then
@@ -20,8 +20,8 @@ teardown_file() {
 }
 
 setup() {
-	[ -f "$ZSH_MODULE_DIR/cos/token.so" ] ||
-		fail_test "missing $ZSH_MODULE_DIR/cos/token.so; run make first"
+	[ -f "$MODULE_DIR/cos/token.so" ] ||
+		fail_test "missing $MODULE_DIR/cos/token.so; run make first"
 	cos_setup
 	write_plain_profile
 	export OUT="$BATS_TEST_TMPDIR"
@@ -44,7 +44,7 @@ zsh_cmd() {
 # Runs SCRIPT in a fresh `zsh -f` after loading the module; 99 means the
 # module did not load.
 z() {
-	zsh_cmd -c 'module_path=("$ZSH_MODULE_DIR" $module_path)
+	zsh_cmd -c 'module_path=("$MODULE_DIR" $module_path)
 zmodload cos/token || exit 99
 '"$1"
 }
@@ -62,22 +62,22 @@ assert_same_file() {
 SAVE_VARS='print -r -- "${COS_SECRET_ID-unset}|${COS_SECRET_KEY-unset}|${COS_TOKEN-unset}|${COS_TOKEN_EXPIRATION-unset}"; /usr/bin/env | grep -E "^COS_(SECRET_ID|SECRET_KEY|TOKEN|TOKEN_EXPIRATION)=" | sort'
 
 @test "module exports only the six entry points" {
-	run nm -D --defined-only "$ZSH_MODULE_DIR/cos/token.so"
+	run nm -D --defined-only "$MODULE_DIR/cos/token.so"
 	[ "$status" -eq 0 ]
 	names=$(printf '%s\n' "$output" | awk '{ print $3 }' | sort | tr '\n' ' ')
 	[ "$names" = "boot_ cleanup_ enables_ features_ finish_ setup_ " ]
 }
 
 @test "module is linked with immediate binding and relro" {
-	run readelf -d "$ZSH_MODULE_DIR/cos/token.so"
+	run readelf -d "$MODULE_DIR/cos/token.so"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"BIND_NOW"* || "$output" == *"FLAGS_1"*"NOW"* ]]
-	run readelf -l "$ZSH_MODULE_DIR/cos/token.so"
+	run readelf -l "$MODULE_DIR/cos/token.so"
 	[[ "$output" == *"GNU_RELRO"* ]]
 }
 
 @test "loads with module_path and exports all four" {
-	run zsh_cmd -c "module_path+=($ZSH_MODULE_DIR); zmodload cos/token; cos_token; env | grep ^COS_"
+	run zsh_cmd -c "module_path+=($MODULE_DIR); zmodload cos/token; cos_token; env | grep ^COS_"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"COS_SECRET_ID=AKID"* ]]
 	[[ "$output" == *"COS_SECRET_KEY="?* ]]
@@ -300,7 +300,7 @@ print -r -- "key=${COS_SECRET_KEY:+set}"'
 	log="$OUT/strace.log"
 	run strace -f -qq -o "$log" \
 		-e trace=open,openat,openat2,stat,newfstatat,statx,access,faccessat,socket,connect,clone,clone3,execve \
-		zsh -f -c 'module_path=("$ZSH_MODULE_DIR" $module_path)
+		zsh -f -c 'module_path=("$MODULE_DIR" $module_path)
 zmodload cos/token || exit 99
 cos_token || exit 10
 : > "$OUT/mark.a"
@@ -350,7 +350,7 @@ cos_token --refresh-within 300 || exit 11
 
 	(cd "$COS_CONFIG_DIR" && ls -A | grep -v '^\.lock$' | sort) > "$OUT/files-before"
 	strace -f -qq -o "$OUT/call.log" -e trace=$trace \
-		zsh -f -c 'module_path=("$ZSH_MODULE_DIR" $module_path)
+		zsh -f -c 'module_path=("$MODULE_DIR" $module_path)
 zmodload cos/token || exit 99
 cos_token || exit 10
 cos_token --duration 3600 || exit 11
@@ -448,7 +448,7 @@ cos_token -s'
 }
 
 @test "autoload on first use" {
-	run zsh_cmd -c 'module_path=("$ZSH_MODULE_DIR" $module_path)
+	run zsh_cmd -c 'module_path=("$MODULE_DIR" $module_path)
 zmodload -ab cos/token cos_token
 cos_token || exit 10
 print -r -- "id=${COS_SECRET_ID:+set}"'
@@ -456,10 +456,27 @@ print -r -- "id=${COS_SECRET_ID:+set}"'
 	[[ "$output" == *"id=set"* ]]
 }
 
+@test "make install puts it in zsh's module directory" {
+	command -v make > /dev/null || skip "make is not installed"
+	make -s -C "$COS_SRC" BUILD="$COS_BUILD" DESTDIR="$OUT/root" PREFIX=/usr \
+		install-zsh-module
+	dir=$(zsh -fc 'print -r -- $module_path[1]')
+	[ -f "$OUT/root$dir/cos/token.so" ]
+	cmp "$MODULE_DIR/cos/token.so" "$OUT/root$dir/cos/token.so"
+	make -s -C "$COS_SRC" BUILD="$COS_BUILD" DESTDIR="$OUT/root" PREFIX=/opt/cos \
+		install-zsh-module
+	version=$(zsh -fc 'print -r -- $ZSH_VERSION')
+	[ -f "$OUT/root/opt/cos/lib/zsh/$version/cos/token.so" ]
+	run zsh_cmd -c 'module_path=("$OUT/root/opt/cos/lib/zsh/'"$version"'")
+zmodload cos/token && cos_token -s'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"COS credentials: not set"* ]]
+}
+
 @test "other zsh version rejected at load" {
-	[ -f "$ZSH_FAKE_ABI_DIR/cos/token.so" ] ||
-		fail_test "missing $ZSH_FAKE_ABI_DIR/cos/token.so; run make first"
-	run zsh_cmd -c 'module_path=("$ZSH_FAKE_ABI_DIR" $module_path)
+	[ -f "$FAKE_ABI_DIR/cos/token.so" ] ||
+		fail_test "missing $FAKE_ABI_DIR/cos/token.so; run make first"
+	run zsh_cmd -c 'module_path=("$FAKE_ABI_DIR" $module_path)
 zmodload cos/token
 print -r -- "rc=$?"
 whence -w cos_token
@@ -475,7 +492,7 @@ print -r -- "version=$ZSH_VERSION"'
 	command -v expect > /dev/null || skip "expect is not installed"
 	emulator_fault slow
 	SHELL_PRELOAD="$ZSH_PRELOAD" run expect -f "$COS_SRC/tests/lib/ctrlc.exp" zsh \
-		'module_path=("$ZSH_MODULE_DIR" $module_path); zmodload cos/token'
+		'module_path=("$MODULE_DIR" $module_path); zmodload cos/token'
 	printf '%s\n' "$output" | tail -3 >&3
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ctrlc: status=130 "*"vars=[unset|unset|unset|unset]"* ]]
@@ -484,7 +501,7 @@ print -r -- "version=$ZSH_VERSION"'
 @test "Ctrl-C keeps previous values" {
 	command -v expect > /dev/null || skip "expect is not installed"
 	SHELL_PRELOAD="$ZSH_PRELOAD" run expect -f "$COS_SRC/tests/lib/ctrlc.exp" zsh \
-		'module_path=("$ZSH_MODULE_DIR" $module_path); zmodload cos/token; cos_token; print -rn -- "$COS_SECRET_ID" > "$OUT/id"; curl -sS --cacert "$COS_CA_BUNDLE" -d "{\"mode\": \"slow\"}" "$COS_STS_ENDPOINT/__control/fault" > /dev/null'
+		'module_path=("$MODULE_DIR" $module_path); zmodload cos/token; cos_token; print -rn -- "$COS_SECRET_ID" > "$OUT/id"; curl -sS --cacert "$COS_CA_BUNDLE" -d "{\"mode\": \"slow\"}" "$COS_STS_ENDPOINT/__control/fault" > /dev/null'
 	[ "$status" -eq 0 ]
 	id=$(cat "$OUT/id")
 	[ -n "$id" ]
@@ -499,7 +516,7 @@ print -r -- "version=$ZSH_VERSION"'
 	COS_PASSPHRASE_FILE="$OUT/passphrase" "$COS_BIN" configure seal
 	! grep -q "$EMULATOR_SECRET_KEY" "$COS_CONFIG_DIR/credentials"
 	run env -u COS_PASSPHRASE_FILE SHELL_PRELOAD="$ZSH_PRELOAD" \
-		expect -f "$COS_SRC/tests/lib/passphrase-zsh.exp" "$ZSH_MODULE_DIR" \
+		expect -f "$COS_SRC/tests/lib/passphrase-zsh.exp" "$MODULE_DIR" \
 		zsh-test-passphrase
 	printf '%s\n' "$output" | tail -3 >&3
 	[ "$status" -eq 0 ]
@@ -510,7 +527,7 @@ print -r -- "version=$ZSH_VERSION"'
 	emulator_fault slow
 	# A script's INT trap runs only after the request has been cleaned
 	# up, and the script goes on with status 130.
-	zsh_cmd -c 'module_path=("$ZSH_MODULE_DIR" $module_path)
+	zsh_cmd -c 'module_path=("$MODULE_DIR" $module_path)
 zmodload cos/token || exit 99
 trap "print -r -- TRAPPED" INT
 print -r -- $$ > "$OUT/pid"
@@ -570,7 +587,7 @@ print -r -- "RSS before=$((before)) kB after=$((after)) kB"
 	command -v valgrind > /dev/null || skip "valgrind is not installed"
 	run valgrind --leak-check=full --errors-for-leak-kinds=definite \
 		--error-exitcode=42 --log-file="$OUT/valgrind.log" \
-		zsh -f -c 'module_path=("$ZSH_MODULE_DIR" $module_path)
+		zsh -f -c 'module_path=("$MODULE_DIR" $module_path)
 zmodload cos/token || exit 99
 for i in {1..1000}; do
 	if (( i % 50 == 0 )); then

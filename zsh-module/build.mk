@@ -35,9 +35,9 @@ $(ZSH_MODULE_FAKE_ABI): $(ZSH_MODULE_SRCS) zsh-module/*.h core/*.h $(CORE_OBJS)
 
 # Recursive (=) so that zsh runs only when install needs the value.
 ifeq ($(PREFIX),/usr)
-ZSH_MODULE_DIR ?= $(shell $(ZSH) -fc 'print -r -- $$module_path[1]')
+ZSH_MODULE_DIR ?= $(shell $(ZSH) -fc 'print -r -- $$module_path[1]' 2>/dev/null)
 else
-ZSH_MODULE_DIR ?= $(PREFIX)/lib/zsh/$(shell $(ZSH) -fc 'print -r -- $$ZSH_VERSION')
+ZSH_MODULE_DIR ?= $(PREFIX)/lib/zsh/$(shell $(ZSH) -fc 'print -r -- $$ZSH_VERSION' 2>/dev/null)
 endif
 
 INSTALL_TARGETS += install-zsh-module
