@@ -365,4 +365,25 @@ void cos_builtin_status(const char *secret_id, const char *token,
 /* The long help of the builtin, NULL-terminated lines without newlines. */
 extern const char *const cos_builtin_help[];
 
+/* ------------------------------------------------------------------ */
+/* Session cache (DIR/cache): AssumeRole sessions reused while they last */
+
+/* Seconds of a cached session's lifetime that must be left for reuse,
+ * unless COS_CACHE_MARGIN or the profile key cache_margin sets another. */
+#define COS_CACHE_MARGIN_DEFAULT 300
+
+/* Works out the reuse margin for profile (NULL: the default profile):
+ * $COS_CACHE_MARGIN, else the profile's cache_margin, else
+ * COS_CACHE_MARGIN_DEFAULT.  COS_ERR_USAGE when the value is not a whole
+ * number of seconds from 0 to COS_DURATION_MAX. */
+int cos_cache_margin(struct cos_ctx *ctx, const char *profile, long *out,
+    struct cos_error *err);
+
+/* Removes cached sessions: every one when profile is NULL, else those of
+ * profile.  Each entry is removed under its lock.  *removed (NULL
+ * allowed) gets the number of sessions removed.  A missing cache
+ * directory is not an error. */
+int cos_cache_clear(struct cos_ctx *ctx, const char *profile,
+    size_t *removed, struct cos_error *err);
+
 #endif /* COS_H */

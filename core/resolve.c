@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "cache.h"
 #include "policy.h"
 #include "sts.h"
 
@@ -385,14 +386,55 @@ hint_for_service_error(struct cos_error *err, const struct settings *s)
 		    "lower; request a shorter --duration.");
 }
 
+/* One AssumeRole request, ready to send. */
+struct assume_call {
+	struct cos_ctx *ctx;
+	const struct settings *s;
+	long duration;
+	const char *body;
+	size_t body_len;
+};
+
+/* Sends the AssumeRole request of call (a cos_cache_fetch_fn). */
+static int
+assume_role_send(void *arg, struct cos_credentials **out,
+    struct cos_error *err)
+{
+	const struct assume_call *call = arg;
+	struct cos_sts_target target;
+	struct cos_sts_signer signer;
+	struct json_object *response = NULL;
+	int status;
+
+	target_from(call->s, &target);
+	signer.secret_id = call->s->secret_id;
+	signer.secret_key = call->s->secret_key;
+	signer.token = NULL;
+	cos_log(call->ctx, COS_LOG_INFO, "AssumeRole %s as session %s in %s "
+	    "for %ld s", call->s->assume_role, call->s->session_name,
+	    call->s->region, call->duration);
+	status = cos_sts_call(call->ctx, &target, &signer, "AssumeRole",
+	    call->body, call->body_len, &response, err);
+	if (status == COS_ERR_SERVICE)
+		hint_for_service_error(err, call->s);
+	if (status == COS_OK)
+		status = cos_sts_parse_credentials(response, cos_now(), out,
+		    err);
+	if (status == COS_OK)
+		(*out)->duration = call->duration;
+	if (response != NULL) {
+		cos_json_wipe(response);
+		json_object_put(response);
+	}
+	return status;
+}
+
 int
 cos_assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
     struct cos_credentials **out, struct cos_error *err)
 {
 	struct settings s;
-	struct cos_sts_target target;
-	struct cos_sts_signer signer;
-	struct json_object *response = NULL;
+	struct assume_call call;
 	char *policy = NULL, *body = NULL;
 	size_t body_len = 0;
 	long duration = opts->duration != 0 ? opts->duration :
@@ -436,26 +478,26 @@ cos_assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
 	    err)) != COS_OK)
 		goto out;
 
-	target_from(&s, &target);
-	signer.secret_id = s.secret_id;
-	signer.secret_key = s.secret_key;
-	signer.token = NULL;
-	cos_log(ctx, COS_LOG_INFO, "AssumeRole %s as session %s in %s for %ld s",
-	    s.assume_role, s.session_name, s.region, duration);
-	status = cos_sts_call(ctx, &target, &signer, "AssumeRole", body,
-	    body_len, &response, err);
-	if (status == COS_ERR_SERVICE)
-		hint_for_service_error(err, &s);
-	if (status != COS_OK)
-		goto out;
-	status = cos_sts_parse_credentials(response, cos_now(), out, err);
-	if (status == COS_OK)
-		(*out)->duration = duration;
-out:
-	if (response != NULL) {
-		cos_json_wipe(response);
-		json_object_put(response);
+	call.ctx = ctx;
+	call.s = &s;
+	call.duration = duration;
+	call.body = body;
+	call.body_len = body_len;
+	if (opts->use_cache) {
+		/* Everything that shapes the session picks the cache entry. */
+		struct cos_cache_key key = {
+			.profile = s.profile, .secret_id = s.secret_id,
+			.role = s.assume_role, .region = s.region,
+			.duration = duration, .policy = policy,
+			.session_name = s.session_name, .endpoint = s.endpoint,
+		};
+
+		status = cos_cache_get(ctx, &key, assume_role_send, &call, out,
+		    err);
+	} else {
+		status = assume_role_send(&call, out, err);
 	}
+out:
 	free(policy);
 	free(body);
 	settings_free(&s);
