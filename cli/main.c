@@ -25,8 +25,14 @@ const struct cli_command cli_commands[] = {
 	  "       cos configure list-profiles\n"
 	  "       cos configure remove --profile NAME\n"
 	  "       cos configure seal\n"
-	  "       cos configure passphrase set|change|remove",
+	  "       cos configure passphrase set|change|remove\n"
+	  "       cos configure clear-cache [--profile NAME]",
 	  cli_configure_options },
+	{ "whoami", cmd_whoami, "Show the identity behind the credentials in "
+	  "use", "cos whoami [OPTIONS]", cli_whoami_options },
+	{ "exec", cmd_exec, "Run a command with temporary credentials in its "
+	  "environment", "cos exec [OPTIONS] -- COMMAND [ARGS...]",
+	  cli_exec_options },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -44,7 +50,9 @@ static const char global_help[] =
     "\n"
     "Exit status:\n"
     "  0 success, 1 other failure, 2 usage error, 3 rejected by the service,\n"
-    "  4 network, TLS or timeout failure, 5 wrong passphrase, 130 interrupted\n"
+    "  4 network, TLS or timeout failure, 5 wrong passphrase, 130 interrupted;\n"
+    "  cos exec: COMMAND's own status, 126 COMMAND cannot be executed,\n"
+    "  127 COMMAND not found\n"
     "\n"
     "Run 'cos COMMAND --help' for the options of a command.\n";
 
