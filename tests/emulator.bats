@@ -627,3 +627,42 @@ for value in c.values():
 	[ "$(cat "$port_file")" = "$EMULATOR_PORT" ]
 	[ ! -e "$port_file.tmp.$EMULATOR_PID" ]
 }
+
+# --- the shared helpers ----------------------------------------------------
+
+@test "cos_setup gives a fresh HOME" {
+	[ "$HOME" = "$BATS_TEST_TMPDIR/home" ]
+	[ "$COS_CONFIG_DIR" = "$HOME/.cos" ]
+	[ "$PWD" = "$HOME" ]
+	[ "$(stat -c %a "$COS_CONFIG_DIR")" = 700 ]
+	[ -z "$(ls -A "$COS_CONFIG_DIR")" ]
+	[ "$COS_STS_ENDPOINT" = "https://127.0.0.1:$EMULATOR_PORT" ]
+	[ "$EMULATOR_URL" = "$COS_STS_ENDPOINT" ]
+}
+
+@test "write_plain_profile writes both files" {
+	write_plain_profile
+	write_plain_profile dev
+	[ "$(stat -c %a "$COS_CONFIG_DIR/config")" = 600 ]
+	[ "$(stat -c %a "$COS_CONFIG_DIR/credentials")" = 600 ]
+	grep -qx '\[default\]' "$COS_CONFIG_DIR/credentials"
+	grep -qx '\[profile dev\]' "$COS_CONFIG_DIR/credentials"
+	grep -qx '\[profile dev\]' "$COS_CONFIG_DIR/config"
+	grep -qx "secret_id = $EMULATOR_SECRET_ID" "$COS_CONFIG_DIR/credentials"
+	grep -qx "assume_role = $EMULATOR_ROLE" "$COS_CONFIG_DIR/credentials"
+	grep -qx 'region = ap-guangzhou' "$COS_CONFIG_DIR/config"
+	! grep -q secret "$COS_CONFIG_DIR/config"
+}
+
+@test "assert_no_crash tells signals from errors" {
+	status=139 output=""
+	run assert_no_crash
+	[ "$status" -eq 1 ]
+	status=130 output=""
+	assert_no_crash
+	status=1 output="ERROR: AddressSanitizer: heap-use-after-free"
+	run assert_no_crash
+	[ "$status" -eq 1 ]
+	status=3 output="AuthFailure.SignatureFailure"
+	assert_no_crash
+}
