@@ -403,10 +403,9 @@ fail:
 	return -1;
 }
 
-/* Makes the master key available for opening entries.  *usable is 0 when
- * there is no master key (so no entry can be opened) or it cannot be
- * loaded for a reason other than a wrong passphrase or an interrupt,
- * which are returned. */
+/* Makes the existing master key available for opening entries.  *usable
+ * is 0 when it cannot be loaded for a reason other than a wrong
+ * passphrase or an interrupt, which are returned. */
 static int
 master_key_for_lookup(struct cos_ctx *ctx, int *usable, struct cos_error *err)
 {
@@ -416,10 +415,6 @@ master_key_for_lookup(struct cos_ctx *ctx, int *usable, struct cos_error *err)
 	*usable = 1;
 	if (ctx->master_key != NULL)
 		return COS_OK;
-	if (!cos_master_key_exists(ctx)) {
-		*usable = 0;
-		return COS_OK;
-	}
 	cos_error_clear(&local);
 	status = cos_master_key_load(ctx, 0, &local);
 	if (status == COS_ERR_PASSPHRASE || status == COS_ERR_INTERRUPTED) {
@@ -448,7 +443,7 @@ entry_lookup(struct cos_ctx *ctx, const struct entry *e,
 	char *text = NULL;
 	size_t len = 0;
 	int64_t left;
-	int status;
+	int status = COS_OK;
 
 	*out = NULL;
 	cos_error_clear(&local);
@@ -461,6 +456,12 @@ entry_lookup(struct cos_ctx *ctx, const struct entry *e,
 		cos_log(ctx, COS_LOG_INFO, "no cached session for profile '%s'",
 		    key->profile);
 		return COS_OK;
+	}
+	if (ctx->master_key == NULL && !cos_master_key_exists(ctx)) {
+		/* The write that follows creates a new master key. */
+		cos_log(ctx, COS_LOG_INFO, "ignoring the cached session in "
+		    "'%s': the master key is missing", e->session_path);
+		goto out;
 	}
 	if ((status = master_key_for_lookup(ctx, usable, err)) != COS_OK ||
 	    !*usable)
@@ -547,7 +548,7 @@ entry_text(struct cos_ctx *ctx, const struct entry *e, const char *profile,
 }
 
 /* Writes creds into the entry.  A failure only costs the reuse, so it is
- * logged, not returned; an interrupt is returned. */
+ * logged, not returned.  An interrupt or a wrong passphrase is returned. */
 static int
 entry_save(struct cos_ctx *ctx, const struct entry *e,
     const struct cos_cache_key *key, const struct cos_credentials *creds,
