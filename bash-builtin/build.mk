@@ -20,7 +20,7 @@ BASH_BUILTIN_SO := $(BUILD)/cos_token.so
 ALL_TARGETS += $(BASH_BUILTIN_SO)
 INSTALL_TARGETS += install-bash-builtin
 
-$(BUILD)/bash-builtin/%.o: bash-builtin/%.c core/*.h
+$(BUILD)/bash-builtin/%.o: bash-builtin/%.c bash-builtin/*.h core/*.h
 	@if [ ! -f "$(BASH_LOADABLES_DIR)/loadables.h" ]; then \
 		echo "bash-builtin: loadables.h not found; install Debian's" \
 		    "bash-builtins package (make deps)" >&2; exit 1; fi

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,9 @@
 
 #include "cos.h"
 #include "internal.h"
+#include "bash_builtin.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-/* bash exports this function but installs no header that declares it. */
-extern int first_pending_trap(void);
 
 EXPORT extern struct builtin cos_token_struct;
 EXPORT int cos_token_builtin_load(char *name);
@@ -75,117 +74,53 @@ report(const struct cos_error *err)
 	return status == COS_ERR_USAGE ? EX_USAGE : status;
 }
 
+/* Hashes of the warnings shown so far (FNV-1a), so that a warning such as
+ * "secret stored in plaintext" shows once per loaded builtin and not on
+ * every prompt of a PROMPT_COMMAND loop. */
+#define SHOWN_WARNINGS_MAX 64
+static uint32_t shown_warnings[SHOWN_WARNINGS_MAX];
+static size_t shown_warning_count;
+
+static uint32_t
+hash_line(const char *line)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *line != '\0'; line++) {
+		h ^= (unsigned char)*line;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Log callback: prints each distinct warning once, through bash's
+ * builtin_warning().  The context logs only warnings. */
 static void
 log_line(void *userdata, enum cos_log_level level, const char *line)
 {
+	uint32_t h = hash_line(line);
+	size_t i;
+
 	(void)userdata;
 	(void)level;
+	for (i = 0; i < shown_warning_count; i++)
+		if (shown_warnings[i] == h)
+			return;
+	if (shown_warning_count < SHOWN_WARNINGS_MAX)
+		shown_warnings[shown_warning_count++] = h;
 	builtin_warning("%s", line);
 }
 
 /* ------------------------------------------------------------------ */
-/* Interrupts and the passphrase prompt                                 */
+/* Interrupts                                                          */
 
-/* Returns nonzero when the shell has a pending Ctrl-C, a terminating
- * signal, or a trapped signal waiting for its trap to run.  It only reads
- * flags that bash's signal handlers set, so libcurl may call it at any
- * time. */
-static int
+/* Reads only flags that bash's signal handlers set (see bash_builtin.h). */
+int
 shell_interrupted(void *userdata)
 {
 	(void)userdata;
 	return interrupt_state != 0 || terminating_signal != 0 ||
 	    first_pending_trap() != -1;
-}
-
-static void
-write_tty(int fd, const char *text)
-{
-	size_t len = strlen(text);
-
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		text += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Reads one line from fd into buf.  Returns COS_OK, COS_ERR_INTERRUPTED
- * when the shell got Ctrl-C, or COS_ERR_USAGE when the line is too long. */
-static int
-read_line(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	int status = COS_OK;
-	char c;
-
-	for (;;) {
-		ssize_t n = read(fd, &c, 1);
-
-		if (n < 0 && errno == EINTR) {
-			/* bash's SIGINT handler does not restart read(). */
-			if (shell_interrupted(NULL)) {
-				status = COS_ERR_INTERRUPTED;
-				break;
-			}
-			continue;
-		}
-		if (n <= 0 || c == '\n' || c == '\r')
-			break;
-		if (len + 1 < size)
-			buf[len++] = c;
-		else
-			status = COS_ERR_USAGE;
-	}
-	c = '\0';
-	buf[len] = '\0';
-	return status;
-}
-
-/* Passphrase callback: reads the passphrase from /dev/tty with echo off. */
-static int
-ask_passphrase(void *userdata, const char *prompt, char *buf, size_t size,
-    struct cos_error *err)
-{
-	struct termios saved, quiet;
-	int fd, echo_off = 0, status;
-
-	(void)userdata;
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		cos_error_set(err, COS_ERR_USAGE,
-		    "no terminal to ask for the %s on", prompt);
-		cos_error_hint(err, "Set COS_PASSPHRASE_FILE, or run "
-		    "cos_token from a terminal.");
-		return COS_ERR_USAGE;
-	}
-	if (tcgetattr(fd, &saved) == 0) {
-		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
-			echo_off = 1;
-	}
-	write_tty(fd, prompt);
-	write_tty(fd, ": ");
-	status = read_line(fd, buf, size);
-	if (echo_off)
-		tcsetattr(fd, TCSAFLUSH, &saved);
-	write_tty(fd, "\n");
-	close(fd);
-	if (status == COS_OK)
-		return COS_OK;
-	cos_wipe(buf, size);
-	if (status == COS_ERR_INTERRUPTED)
-		return cos_error_set(err, status, "interrupted while reading "
-		    "the %s", prompt);
-	return cos_error_set(err, status, "the %s is longer than %zu bytes",
-	    prompt, size - 1);
 }
 
 /* ------------------------------------------------------------------ */
