@@ -33,6 +33,14 @@ const struct cli_option cli_whoami_options[] = {
 	{ NULL, 0, NULL, NULL, NULL, 0 }
 };
 
+static const char whoami_help[] =
+    "\n"
+    "Credentials follow the usual order: COS_TOKEN in the environment, a\n"
+    "token imported into the profile, a session for the profile's role\n"
+    "(reused from the cache while more than COS_CACHE_MARGIN seconds,\n"
+    "default 300, are left), then the permanent key.  Source names the one\n"
+    "used; Expiration and TimeLeft appear for temporary credentials.\n";
+
 /* Lifetime of the credentials, shown next to the identity. */
 struct validity {
 	int temporary;        /* a token came with them */
@@ -179,6 +187,7 @@ cmd_whoami(struct cli *cli, int argc, char **argv)
 			break;
 		case 'h':
 			cli_print_command_help(cli_find_command("whoami"));
+			fputs(whoami_help, stdout);
 			cli_parse_end(&p);
 			return 0;
 		default:
