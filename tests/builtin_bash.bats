@@ -532,6 +532,15 @@ after: unset id-set
 	[[ $stderr == *"profile 'nosuch'"* ]]
 }
 
+@test "prefix-assigned variable keeps the new value" {
+	run --separate-stderr b 'COS_TOKEN=prefix cos_token || exit
+[ "$COS_TOKEN" != prefix ] && [ -n "$COS_TOKEN" ] && echo kept
+/usr/bin/env | grep -c "^COS_TOKEN=prefix$" || true'
+	echo "stderr: $stderr"
+	[ "$output" = "kept
+0" ]
+}
+
 @test "changed COS_CONFIG_DIR takes effect" {
 	run --separate-stderr b "cos_token || exit
 export COS_CONFIG_DIR='$BATS_TEST_TMPDIR/empty'
