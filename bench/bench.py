@@ -36,6 +36,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import math
 import os
 import platform
 import pwd
@@ -638,8 +639,8 @@ def us(seconds):
     return "%.2f µs" % (seconds * 1e6)
 
 
-def kib(value):
-    return "%.1f MiB" % (value / 1024)
+def mib(kib):
+    return "%.1f MiB" % (kib / 1024)
 
 
 def row(number, what, stats, fmt):
@@ -685,8 +686,6 @@ def svg_escape(text):
 def ratios_svg(items, subtitle):
     """Return an SVG bar chart of the ratios on a log scale, with bars
     starting at 1x (equal)."""
-    import math
-
     label_w, plot_w, right_w = 360, 330, 80
     row_h, top, bottom = 34, 64, 44
     width = label_w + plot_w + right_w
@@ -773,8 +772,8 @@ def results_markdown(machine, r, items, counts):
          "call (rounds of %d calls)" % noop["calls"], noop["builtin"], us),
         ("3", "the same loop around `:`, bash's no-op builtin, per call",
          noop["noop"], us),
-        ("4", "peak RSS of `cos token -o json`", cli["cos_rss"], kib),
-        ("4", "peak RSS of the curl run", cli["curl_rss"], kib),
+        ("4", "peak RSS of `cos token -o json`", cli["cos_rss"], mib),
+        ("4", "peak RSS of the curl run", cli["curl_rss"], mib),
         ("5", "%d `cos token` processes at once: first start to last "
          "exit, per round" % conc["count"], conc["total"], ms),
         ("5", "one of those processes, start to exit", conc["each"], ms),
@@ -784,7 +783,7 @@ def results_markdown(machine, r, items, counts):
          "and fetch", unlock["later"], ms),
         ("6", "`cos token -o json` with the passphrase store (unlocks in "
          "every process)", unlock["cli_wall"], ms),
-        ("6", "peak RSS of that `cos token` run", unlock["cli_rss"], kib),
+        ("6", "peak RSS of that `cos token` run", unlock["cli_rss"], mib),
     ]
     if r.get("zsh"):
         table += [
@@ -854,11 +853,24 @@ def results_markdown(machine, r, items, counts):
                         conc["count"]))
 
     ops, mem = unlock["opslimit"], unlock["memlimit"]
+    lines += ["", "## What these numbers show, and what they do not", ""]
+    machine_values = dict(machine)
+    busiest = max(float(machine_values[key].split()[0]) for key in
+                  ("load average (1, 5, 15 min) at start",
+                   "load average at the end"))
+    cpus = len(os.sched_getaffinity(0))
+    if busiest > cpus:
+        lines.append(
+            "- **Other work shared the machine during this run**: the "
+            "1-minute load average reached %.1f on %d CPUs. Absolute times "
+            "are longer than on an idle machine and the spread between min "
+            "and max is wider. Rows 1, 2 and z alternate their two sides "
+            "call by call, so both sides of those ratios saw the same "
+            "load."
+            % (busiest, cpus))
     lines += [
-        "", "## What these numbers show, and what they do not", "",
         "- Everything runs on one machine over loopback. A real STS "
-        "endpoint adds tens of milliseconds of network round trips to "
-        "every fetch, which shrinks the ratios of rows 1 and 2 and leaves "
+        "endpoint adds network round trips to every fetch, which shrinks the ratios of rows 1 and 2 and leaves "
         "rows 3, 4 and 6 (local work) as they are.",
         "- The emulator is a Python program (one thread per connection); "
         "its TLS handshake and request handling are part of every fetch "
