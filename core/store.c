@@ -21,7 +21,8 @@
 
 const char *const cos_profile_keys[] = {
 	"secret_id", "secret_key", "assume_role", "region", "output",
-	"sts_endpoint", "ca_bundle", "session_name", NULL
+	"sts_endpoint", "ca_bundle", "session_name", "connect_timeout",
+	"timeout", NULL
 };
 
 /* Keys that only cos_store_import_token() writes. */
@@ -258,6 +259,20 @@ check_session_name(const char *value, struct cos_error *err)
 	return COS_OK;
 }
 
+/* connect_timeout and timeout: seconds, as resolve.c reads them. */
+static int
+check_seconds(const char *key, const char *value, struct cos_error *err)
+{
+	char *end;
+	double secs = strtod(value, &end);
+
+	if (end == value || *end != '\0' || !(secs > 0) || secs > 3600)
+		return cos_error_set(err, COS_ERR_USAGE, "invalid %s '%s': "
+		    "expected a number of seconds greater than 0 and at most "
+		    "3600", key, value);
+	return COS_OK;
+}
+
 static int
 check_value(const char *key, const char *value, struct cos_error *err)
 {
@@ -285,6 +300,8 @@ check_value(const char *key, const char *value, struct cos_error *err)
 		return check_session_name(value, err);
 	if (strcmp(key, "output") == 0)
 		return cos_format_parse(value, &format, err);
+	if (strcmp(key, "connect_timeout") == 0 || strcmp(key, "timeout") == 0)
+		return check_seconds(key, value, err);
 	if (strcmp(key, "token_expiration") == 0 &&
 	    cos_parse_iso8601(value, &when) != 0)
 		return cos_error_set(err, COS_ERR_USAGE, "invalid "
