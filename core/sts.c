@@ -277,18 +277,33 @@ retryable_code(const char *code)
 	    strcmp(code, "ServiceUnavailable") == 0;
 }
 
-/* Returns the server's clock from an HTTP Date header, or -1. */
+/* Returns the server's clock from an HTTP Date header in the IMF-fixdate
+ * form of RFC 9110 ("Sun, 06 Nov 1994 08:49:37 GMT"), or -1.  The names
+ * are matched by hand because strptime's %a and %b follow LC_TIME, which
+ * the user's shell sets when cos runs as a builtin. */
 static int64_t
 parse_http_date(const char *date)
 {
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct tm tm;
-	const char *end;
+	const char *m;
+	char mon[4];
+	int end = -1;
 	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0')
+	if (sscanf(date, "%*3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n",
+	    &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour, &tm.tm_min,
+	    &tm.tm_sec, &end) != 6 || end < 0 || date[end] != '\0')
 		return -1;
+	m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
+	if (m == NULL || (m - months) % 3 != 0 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_year < 1970 || tm.tm_hour > 23 ||
+	    tm.tm_hour < 0 || tm.tm_min > 59 || tm.tm_min < 0 ||
+	    tm.tm_sec > 60 || tm.tm_sec < 0)
+		return -1;
+	tm.tm_mon = (int)((m - months) / 3);
+	tm.tm_year -= 1900;
 	t = timegm(&tm);
 	return t == (time_t)-1 ? -1 : (int64_t)t;
 }
@@ -438,15 +453,23 @@ cos_sts_call(struct cos_ctx *ctx, const struct cos_sts_target *target,
 		    strcmp(err->code, "AuthFailure.SignatureExpire") == 0) {
 			server_time = parse_http_date(resp.date);
 			cos_http_response_free(&resp);
-			if (server_time < 0 || skew_fixed) {
-				cos_error_hint(err, "The local clock differs from "
-				    "the server's by %lld seconds; fix time sync "
-				    "(for example, enable NTP).",
-				    server_time < 0 ? 0LL :
-				    (long long)(server_time - cos_now()));
+			if (server_time < 0) {
+				cos_error_hint(err, "The local clock is probably "
+				    "wrong, but the response had no valid Date "
+				    "header to tell by how much; fix time sync "
+				    "(for example, enable NTP).");
 				return status;
 			}
 			skew = server_time - cos_now();
+			if (skew_fixed) {
+				cos_error_hint(err, "The local clock is %lld "
+				    "seconds %s the STS server's clock, and a "
+				    "request corrected by that offset failed too; "
+				    "fix time sync (for example, enable NTP).",
+				    (long long)(skew < 0 ? -skew : skew),
+				    skew < 0 ? "ahead of" : "behind");
+				return status;
+			}
 			skew_fixed = 1;
 			cos_log(ctx, COS_LOG_WARN, "the local clock is %lld "
 			    "seconds %s the STS server's clock; fix time sync "
