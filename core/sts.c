@@ -479,9 +479,16 @@ cos_sts_call(struct cos_ctx *ctx, const struct cos_sts_target *target,
 			continue;
 		}
 		if (status == COS_ERR_INTERRUPTED ||
-		    attempt >= COS_STS_MAX_ATTEMPTS ||
 		    !should_retry(status, &resp, err, &reason)) {
 			cos_http_response_free(&resp);
+			return status;
+		}
+		if (attempt >= COS_STS_MAX_ATTEMPTS) {
+			cos_http_response_free(&resp);
+			if (err->hint[0] == '\0')
+				cos_error_hint(err, "%s failed %d times in a "
+				    "row; try again later (-v shows each "
+				    "attempt).", action, attempt);
 			return status;
 		}
 
