@@ -2,6 +2,7 @@
  * main.c - `cos`: global options, then dispatch to a command.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,10 @@ main(int argc, char **argv)
 	/* Credentials pass through this process: never leave them in a core
 	 * dump. */
 	setrlimit(RLIMIT_CORE, &no_core);
+	/* Past the file size limit (ulimit -f), write() then fails with EFBIG
+	 * and the store reports it and keeps the old file, where SIGXFSZ
+	 * would kill cos and leave a temporary file behind. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	memset(&cli, 0, sizeof(cli));
 	cli.progname = "cos";
