@@ -202,7 +202,11 @@ cos_file_read(const char *path, int private_file, char **data, size_t *len,
 	ssize_t n;
 
 	cos_buf_init(&buf, 1, COS_FILE_MAX);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO put in place of the file would otherwise
+	 * wait for a writer forever.  It changes nothing for the regular
+	 * files that the check below lets through. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		*data = NULL;
 		*len = 0;
