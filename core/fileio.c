@@ -355,13 +355,15 @@ cos_file_replace(const char *path, const char *data, size_t len,
 	if (fchmod(fd, 0600) != 0 || write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		status = cos_error_set(err, COS_ERR_OTHER,
-		    "cannot write '%s': %s", temp, strerror(errno));
+		    "cannot write '%s': %s; the file was not changed", path,
+		    strerror(errno));
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
 		status = cos_error_set(err, COS_ERR_OTHER,
-		    "cannot write '%s': %s", temp, strerror(errno));
+		    "cannot write '%s': %s; the file was not changed", path,
+		    strerror(errno));
 		goto out;
 	}
 	fd = -1;
