@@ -167,6 +167,50 @@ fail:
 	return status;
 }
 
+/* Returns the offset of the first byte of s that a credential may not
+ * contain, or len when there is none.  Allowed: valid UTF-8 without
+ * control characters (C0, DEL, C1), except newline and tab.  JSON output
+ * cannot carry invalid UTF-8, and control characters would reach the
+ * terminal when the env or JSON output is shown there. */
+static size_t
+bad_credential_byte(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+
+	while (i < len) {
+		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				return i;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			if (c == 0xc2)
+				lo = 0xa0; /* U+0080..U+009F are C1 controls */
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			lo = c == 0xe0 ? 0xa0 : 0x80; /* no overlong forms */
+			hi = c == 0xed ? 0x9f : 0xbf; /* no surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf; /* nothing past U+10FFFF */
+		} else {
+			return i;
+		}
+		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (k = 2; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 /* Copies Credentials.<name> into secret memory, checking its type and
  * bounds.  NUL is refused because no shell variable can hold it. */
 static int
@@ -175,7 +219,7 @@ take_credential(struct json_object *creds, const char *name, size_t max,
 {
 	struct json_object *v;
 	const char *s;
-	size_t len;
+	size_t len, bad;
 
 	if (!json_object_object_get_ex(creds, name, &v) || v == NULL)
 		return cos_error_set(err, COS_ERR_OTHER,
@@ -196,6 +240,10 @@ take_credential(struct json_object *creds, const char *name, size_t max,
 		return cos_error_set(err, COS_ERR_OTHER,
 		    "STS response field Credentials.%s contains a NUL byte, "
 		    "which no shell variable can hold", name);
+	if ((bad = bad_credential_byte((const unsigned char *)s, len)) < len)
+		return cos_error_set(err, COS_ERR_OTHER,
+		    "STS response field Credentials.%s contains a control "
+		    "character or invalid UTF-8 at offset %zu", name, bad);
 	*out = cos_secret_strndup(s, len);
 	if (*out == NULL)
 		return cos_error_set(err, COS_ERR_OTHER, "out of memory");
