@@ -113,11 +113,17 @@ cos_lock_acquire(struct cos_ctx *ctx, int exclusive, struct cos_lock *lock,
 	}
 	if ((path = cos_path_join(dir, ".lock")) == NULL)
 		return cos_error_set(err, COS_ERR_OTHER, "out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	    0600);
-	if (fd < 0 && !exclusive && (errno == EACCES || errno == EROFS)) {
-		/* A reader in a directory it cannot write to still sees
-		 * whole files, because writers replace them by rename. */
+	/* A reader opens the lock file read-only and never creates it, so
+	 * that reading the store writes nothing.  Without the file, or in a
+	 * directory it cannot read, it still sees whole files, because
+	 * writers replace them by rename. */
+	if (exclusive)
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+		    O_NOCTTY, 0600);
+	else
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && !exclusive && (errno == ENOENT || errno == EACCES ||
+	    errno == EROFS)) {
 		free(path);
 		return COS_OK;
 	}
