@@ -32,8 +32,8 @@ enum cos_status {
 };
 
 /* A failure report.  message describes what failed and on which value, and
- * hint gives the next step.  Both are single-line or short multi-line printable text
- * with control characters already removed, never a secret. */
+ * hint gives the next step.  Both are single lines of printable text with
+ * control characters (newlines too) replaced by '?', never a secret. */
 struct cos_error {
 	int status;
 	char message[768];

@@ -94,7 +94,7 @@ cos_error_set(struct cos_error *err, int status, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	err->status = status;
-	clean_into(err->message, sizeof(err->message), raw, strlen(raw), 1);
+	clean_into(err->message, sizeof(err->message), raw, strlen(raw), 0);
 	cos_wipe(raw, sizeof(raw));
 	return status;
 }
@@ -110,7 +110,7 @@ cos_error_hint(struct cos_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	clean_into(err->hint, sizeof(err->hint), raw, strlen(raw), 1);
+	clean_into(err->hint, sizeof(err->hint), raw, strlen(raw), 0);
 }
 
 int
