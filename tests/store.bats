@@ -269,13 +269,14 @@ file_mode() { stat -c %a "$1"; }
 	run "$COS" configure list-profiles
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 50 ]
-	for ((i = 1; i <= 50; i++)); do
-		if ((i % 2)); then
-			run "$COS" configure get region --profile "p$i"
-			[ "$output" = "ap-r$i" ]
+	local n
+	for ((n = 1; n <= 50; n++)); do
+		if ((n % 2)); then
+			run "$COS" configure get region --profile "p$n"
+			[ "$output" = "ap-r$n" ]
 		else
-			run "$COS" configure get secret_id --profile "p$i"
-			[ "$output" = "$(printf 'AKID****%04d' "$i")" ]
+			run "$COS" configure get secret_id --profile "p$n"
+			[ "$output" = "$(printf 'AKID****%04d' "$n")" ]
 		fi
 	done
 	# No temporary file was left behind.
@@ -297,9 +298,10 @@ file_mode() { stat -c %a "$1"; }
 	for i in "${pids[@]}"; do
 		wait "$i"
 	done
-	for i in "${!keys[@]}"; do
-		run "$COS" configure get "${keys[$i]}"
-		[ "$output" = "${values[$i]}" ]
+	local n
+	for n in "${!keys[@]}"; do
+		run "$COS" configure get "${keys[$n]}"
+		[ "$output" = "${values[$n]}" ]
 	done
 	run "$COS" configure get secret_key
 	[ "$output" = "stor****abcd" ]
