@@ -2,7 +2,7 @@
 # directory, then measures it against the local STS emulator and writes
 # bench/RESULTS.md and bench/ratios.svg.  Not part of `make check`.
 #
-#   make bench                          every measurement, 3 to 5 minutes
+#   make bench                          every measurement, about 3 minutes
 #   make bench BENCH_RSS_CALLS=1000     fewer repetitions of one of them
 #
 # bench/bench.py lists the BENCH_* counts.  make exports variables given
