@@ -226,6 +226,64 @@ test_master_key(void)
 	cos_ctx_free(ctx);
 }
 
+/* The unlocked key stays cached while it was used less than key_ttl
+ * seconds ago, and with a TTL of 0 only for one store call. */
+static void
+test_key_ttl(void)
+{
+	struct cos_error err;
+	struct cos_ctx *ctx = NULL;
+	char ttl_dir[300], pass[320], *value = NULL;
+	enum cos_origin origin;
+
+	snprintf(ttl_dir, sizeof(ttl_dir), "%s/ttl", dir);
+	snprintf(pass, sizeof(pass), "%s/ttl-pass", dir);
+	write_text("ttl-pass", "ttl passphrase\n");
+	setenv("COS_PASSPHRASE_FILE", pass, 1);
+	setenv("COS_TEST_NOW", "1000000", 1);
+	cos_error_clear(&err);
+	cos_ctx_new(&ctx, ttl_dir, &err);
+	tap_int(cos_store_set(ctx, "default", "secret_key", "ttlSecret123456",
+	    &err), COS_OK, "ttl: secret stored");
+	tap_int(cos_store_passphrase_set(ctx, &err), COS_OK,
+	    "ttl: passphrase set");
+	tap_ok(ctx->master_key == NULL, "ttl 0: key wiped after the call");
+
+	cos_ctx_set_key_ttl(ctx, 900);
+	tap_int(cos_store_get(ctx, "default", "secret_key", &value, &origin,
+	    &err), COS_OK, "ttl 900: get unlocks");
+	cos_secret_free(value);
+	value = NULL;
+	tap_ok(ctx->master_key != NULL, "ttl 900: key cached");
+
+	/* A wrong passphrase does not matter while the key is cached. */
+	write_text("ttl-pass", "wrong\n");
+	setenv("COS_TEST_NOW", "1000899", 1);
+	tap_int(cos_store_get(ctx, "default", "secret_key", &value, &origin,
+	    &err), COS_OK, "ttl 900: cached key used within the TTL");
+	cos_secret_free(value);
+	value = NULL;
+
+	/* The last use moved to 1000899; 900 seconds later it expires. */
+	setenv("COS_TEST_NOW", "1001800", 1);
+	tap_int(cos_store_get(ctx, "default", "secret_key", &value, &origin,
+	    &err), COS_ERR_PASSPHRASE, "ttl 900: key expires after the TTL");
+	tap_ok(value == NULL && ctx->master_key == NULL,
+	    "ttl 900: nothing cached after expiry");
+
+	write_text("ttl-pass", "ttl passphrase\n");
+	cos_ctx_set_key_ttl(ctx, 0);
+	cos_error_clear(&err);
+	tap_int(cos_store_get(ctx, "default", "secret_key", &value, &origin,
+	    &err), COS_OK, "ttl 0: get unlocks");
+	tap_str(value, "ttlSecret123456", "ttl 0: value opened");
+	tap_ok(ctx->master_key == NULL, "ttl 0: key wiped after get");
+	cos_secret_free(value);
+	unsetenv("COS_TEST_NOW");
+	unsetenv("COS_PASSPHRASE_FILE");
+	cos_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -241,6 +299,7 @@ main(void)
 	test_round_trip();
 	test_tamper();
 	test_master_key();
+	test_key_ttl();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
