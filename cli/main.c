@@ -11,6 +11,9 @@
 #include "cli.h"
 #include "banned.h"
 
+/* Longer than any one command can take, including a passphrase prompt. */
+#define CLI_KEY_TTL_SECONDS 3600
+
 const struct cli_command cli_commands[] = {
 	{ "token", cmd_token, "Get temporary credentials from STS AssumeRole",
 	  "cos token [OPTIONS]", cli_token_options },
@@ -164,6 +167,10 @@ main(int argc, char **argv)
 	cos_ctx_set_log(cli.ctx, cli_log, &cli, cli.verbose >= 2 ?
 	    COS_LOG_DEBUG : cli.verbose == 1 ? COS_LOG_INFO : COS_LOG_WARN);
 	cos_ctx_set_passphrase(cli.ctx, cli_passphrase, &cli);
+	/* A cos process runs one command: keep the unlocked master key for
+	 * the whole run, so that Argon2id runs at most once, and let
+	 * cos_ctx_free() wipe it at the end. */
+	cos_ctx_set_key_ttl(cli.ctx, CLI_KEY_TTL_SECONDS);
 
 	status = cmd->run(&cli, argc - i, argv + i);
 
