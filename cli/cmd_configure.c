@@ -28,7 +28,7 @@
 #define IMPORT_DEFAULT_PROFILE "temp"
 
 /* How long the unlocked master key stays cached during one command, so
- * that a command reading several secrets asks for the passphrase once.
+ * that a command reading several secrets prompts for the passphrase once.
  * The context, and the key with it, is freed when the command ends. */
 #define COMMAND_KEY_TTL 3600
 

@@ -527,3 +527,21 @@ EOF
 	[[ "$stderr" == *"master key"* ]]
 	[ ! -e "$COS_CONFIG_DIR/master.key" ]
 }
+
+@test "cos token with a passphrase-protected key" {
+	set_secret secret_id "$EMULATOR_SECRET_ID"
+	set_secret secret_key "$EMULATOR_SECRET_KEY"
+	"$COS" configure set assume_role "$EMULATOR_ROLE"
+	echo "token passphrase" >"$BATS_TEST_TMPDIR/pass"
+	export COS_PASSPHRASE_FILE="$BATS_TEST_TMPDIR/pass"
+	"$COS" configure passphrase set
+
+	run --separate-stderr "$COS" token -o env
+	[ "$status" -eq 0 ]
+	[[ "$output" == *COS_TOKEN* ]]
+
+	echo "not it" >"$BATS_TEST_TMPDIR/pass"
+	run --separate-stderr "$COS" token -o env
+	[ "$status" -eq 5 ]
+	[ -z "$output" ]
+}
