@@ -323,7 +323,7 @@ static int
 unknown_key(const char *key)
 {
 	const char *const *k;
-	char list[256] = "";
+	char list[512] = "";
 	size_t used = 0;
 
 	for (k = cos_profile_keys; *k != NULL && used < sizeof(list); k++)
@@ -445,6 +445,10 @@ default_value(const char *key)
 		return COS_DEFAULT_ENDPOINT;
 	if (strcmp(key, "output") == 0)
 		return "table";
+	if (strcmp(key, "connect_timeout") == 0)
+		return "10";
+	if (strcmp(key, "timeout") == 0)
+		return "30";
 	return NULL;
 }
 

@@ -84,9 +84,10 @@ EOF
 @test "set and get every plain key" {
 	# NOTE: bats 1.8's run with flags changes a global $i, so the loop
 	# variable has another name.
-	local keys=(assume_role region output sts_endpoint ca_bundle session_name)
+	local keys=(assume_role region output sts_endpoint ca_bundle session_name
+		connect_timeout timeout)
 	local values=("$EMULATOR_ROLE" ap-beijing json https://127.0.0.1:9
-		/etc/ssl/ca.pem my.session-1)
+		/etc/ssl/ca.pem my.session-1 2.5 60)
 	local n
 	for n in "${!keys[@]}"; do
 		run --separate-stderr "$COS" configure set "${keys[$n]}" "${values[$n]}"
@@ -127,7 +128,7 @@ EOF
 	run --separate-stderr "$COS" configure set colour blue
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"unknown key 'colour'"* ]]
-	[[ "$stderr" == *"secret_id, secret_key, assume_role, region, output, sts_endpoint, ca_bundle, session_name"* ]]
+	[[ "$stderr" == *"secret_id, secret_key, assume_role, region, output, sts_endpoint, ca_bundle, session_name, connect_timeout, timeout"* ]]
 	[[ "$stderr" == *"--help"* ]]
 	run "$COS" configure get colour
 	[ "$status" -eq 2 ]
@@ -144,6 +145,9 @@ EOF
 		"assume_role|arn:aws:iam::1:role/x|invalid assume_role"
 		"assume_role|qcs::cam::uin/1:roleName/|invalid assume_role"
 		"session_name|a b|invalid session_name"
+		"connect_timeout|0|invalid connect_timeout"
+		"timeout|3601|invalid timeout"
+		"timeout|5s|invalid timeout"
 	)
 	local c key value want
 	for c in "${cases[@]}"; do
