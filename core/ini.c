@@ -349,23 +349,51 @@ struct ini_edit {
 	size_t text_len;
 };
 
+/* Returns the first line of old that the edit kept but that next reads as
+ * another kind (a section or key turned continuation, or the reverse),
+ * or NONE.  moved[i] is where old line i starts in next, NONE when the
+ * edit dropped or replaced it.  Indentation decides what continues a
+ * value, so a line put or removed above an indented line can change it. */
+static size_t
+changed_line(const struct cos_ini *old, const struct cos_ini *next,
+    const size_t *moved)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < old->count; i++) {
+		if (moved[i] == NONE)
+			continue;
+		while (j < next->count && next->lines[j].off < moved[i])
+			j++;
+		if (j == next->count || next->lines[j].off != moved[i] ||
+		    next->lines[j].kind != old->lines[i].kind)
+			return i;
+	}
+	return NONE;
+}
+
 static int
 apply_edit(struct cos_ini *ini, const struct ini_edit *e,
     struct cos_error *err)
 {
 	struct cos_buf buf;
 	struct cos_ini next;
-	size_t i;
+	size_t i, *moved;
 	int status;
 
+	if ((moved = calloc(ini->count + 1, sizeof(*moved))) == NULL)
+		return cos_error_set(err, COS_ERR_OTHER, "out of memory");
 	cos_buf_init(&buf, 1, COS_FILE_MAX);
 	for (i = 0; i < ini->count; i++) {
 		const struct cos_ini_line *l = &ini->lines[i];
 
-		if (i == e->at && e->replace)
+		moved[i] = NONE;
+		if (i == e->at && e->replace) {
 			cos_buf_append(&buf, e->text, e->text_len);
-		else if (e->drop == NULL || !e->drop[i])
+		} else if (e->drop == NULL || !e->drop[i]) {
+			moved[i] = buf.len;
 			cos_buf_append(&buf, ini->text + l->off, l->len);
+		}
 		if (i == e->at && !e->replace)
 			cos_buf_append(&buf, e->text, e->text_len);
 	}
@@ -373,6 +401,7 @@ apply_edit(struct cos_ini *ini, const struct ini_edit *e,
 		cos_buf_append(&buf, e->text, e->text_len);
 	if (buf.failed) {
 		cos_buf_free(&buf);
+		free(moved);
 		return cos_error_set(err, COS_ERR_OTHER,
 		    "%s would grow past %d bytes; nothing was changed",
 		    ini->path, COS_FILE_MAX);
@@ -380,6 +409,15 @@ apply_edit(struct cos_ini *ini, const struct ini_edit *e,
 	status = cos_ini_parse(&next, buf.data != NULL ? buf.data : "",
 	    buf.len, ini->path, err);
 	cos_buf_free(&buf);
+	if (status == COS_OK && (i = changed_line(ini, &next, moved)) != NONE) {
+		cos_ini_free(&next);
+		status = cos_error_set(err, COS_ERR_OTHER, "cannot edit %s: "
+		    "because of its indentation, line %zu would then be read "
+		    "differently; nothing was changed", ini->path, i + 1);
+		cos_error_hint(err, "Remove the indentation in front of line "
+		    "%zu, then run the command again.", i + 1);
+	}
+	free(moved);
 	if (status != COS_OK)
 		return status;
 	cos_ini_free(ini);
@@ -498,6 +536,21 @@ add_key(struct cos_ini *ini, size_t s, const char *key, const char *value,
 		cos_buf_append(&buf, "\n", 1);
 		eol = "\n";
 		eol_len = 1;
+	}
+	/* Indent the new key like the next line that is not blank or a
+	 * comment: indented deeper, that line would continue the new value,
+	 * and it is never indented deeper than the key above (it would be a
+	 * continuation of that key then). */
+	for (i = after + 1; i < ini->count; i++) {
+		const struct cos_ini_line *l = &ini->lines[i];
+		size_t first = l->off;
+
+		if (l->kind == COS_INI_BLANK || l->kind == COS_INI_COMMENT)
+			continue;
+		while (first < l->end && is_space((unsigned char)ini->text[first]))
+			first++;
+		cos_buf_append(&buf, ini->text + l->off, first - l->off);
+		break;
 	}
 	cos_buf_printf(&buf, "%s = %s", key, value);
 	cos_buf_append(&buf, eol, eol_len);
