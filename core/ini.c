@@ -531,8 +531,9 @@ add_key(struct cos_ini *ini, size_t s, const char *key, const char *value,
 	}
 	eol = line_terminator(ini, after, &eol_len);
 	cos_buf_init(&buf, 1, 0);
-	if (eol_len == 0) {
-		/* The last line of the file has no newline yet. */
+	if (eol_len == 0 || eol[eol_len - 1] != '\n') {
+		/* The last line of the file has no newline yet (a lone
+		 * '\r' at the end does not end a line). */
 		cos_buf_append(&buf, "\n", 1);
 		eol = "\n";
 		eol_len = 1;
