@@ -208,7 +208,7 @@ check_subcommand(struct configure_args *a)
 	if (s->name == NULL)
 		return cli_usage_error("configure", "unknown command '%s'; "
 		    "expected set, get, list, import-token, list-profiles, "
-		    "remove, seal or passphrase", name);
+		    "remove, seal, passphrase or clear-cache", name);
 	a->sub = s;
 	if (a->help)
 		return 0;
