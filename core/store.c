@@ -376,6 +376,7 @@ op_begin(struct store_op *op, struct cos_ctx *ctx, const char *profile,
     int exclusive, struct cos_error *err)
 {
 	const char *dir = cos_ctx_config_dir(ctx);
+	char *key_path;
 	int status;
 
 	op->ctx = ctx;
@@ -400,6 +401,9 @@ op_begin(struct store_op *op, struct cos_ctx *ctx, const char *profile,
 	if (exclusive) {
 		cos_file_remove_stale(op->config_path);
 		cos_file_remove_stale(op->cred_path);
+		if ((key_path = cos_path_join(dir, "master.key")) != NULL)
+			cos_file_remove_stale(key_path);
+		free(key_path);
 	}
 	return COS_OK;
 }
@@ -544,6 +548,7 @@ cos_store_get(struct cos_ctx *ctx, const char *profile, const char *key,
 	char *raw = NULL;
 	int in_cred, found, status;
 
+	profile = cos_profile_choose(profile);
 	op_init(&op);
 	lower_key(key, name, sizeof(name));
 	in_cred = cos_store_key_in_credentials(name);
@@ -663,6 +668,7 @@ cos_store_set(struct cos_ctx *ctx, const char *profile, const char *key,
 	char *clean = NULL;
 	int in_cred, status;
 
+	profile = cos_profile_choose(profile);
 	op_init(&op);
 	lower_key(key, name, sizeof(name));
 	if ((status = check_settable(name, err)) != COS_OK)
@@ -706,6 +712,7 @@ cos_store_import_token(struct cos_ctx *ctx, const char *profile,
 	size_t i;
 	int status;
 
+	profile = cos_profile_choose(profile);
 	op_init(&op);
 	raw[0] = creds->secret_id;
 	raw[1] = creds->secret_key;
@@ -749,6 +756,7 @@ cos_store_remove_profile(struct cos_ctx *ctx, const char *profile,
 	struct store_op op;
 	int in_config, in_cred, status;
 
+	profile = cos_profile_choose(profile);
 	op_init(&op);
 	if ((status = op_begin(&op, ctx, profile, 1, err)) != COS_OK ||
 	    (status = op_load_cred(&op, err)) != COS_OK ||
