@@ -344,7 +344,7 @@ out:
 }
 
 /* Gets a passphrase from the file named by env, else from the context's
- * callback; *from_file tells which. */
+ * callback; *from_file is set when the file was used. */
 static int
 passphrase_get(struct cos_ctx *ctx, const char *env, const char *prompt,
     char **out, int *from_file, struct cos_error *err)

@@ -27,8 +27,8 @@
 /* Returns nonzero when value starts with COS_SEAL_PREFIX. */
 int cos_seal_is_sealed(const char *value);
 
-/* Seals plain for key of profile.  *out is a new heap string (it holds no
- * secret in the clear). */
+/* Seals plain for key of profile.  *out is a new heap string (it contains
+ * no secret in the clear). */
 int cos_seal_value(const unsigned char *master_key, const char *profile,
     const char *key, const char *plain, char **out, struct cos_error *err);
 

@@ -28,8 +28,8 @@ int cos_store_normalize_value(const char *key, const char *value, char **out,
     struct cos_error *err);
 
 /* Keeps an unlocked master key cached across several store calls even
- * when the context's TTL is 0, so that one command asks for the passphrase
- * once.  Returns the TTL to hand back to cos_store_hold_key_end(), which
+ * when the context's TTL is 0, so that one command prompts for the
+ * passphrase once.  Returns the TTL to hand back to cos_store_hold_key_end(), which
  * restores it and wipes the key when the TTL was 0. */
 long cos_store_hold_key_begin(struct cos_ctx *ctx);
 void cos_store_hold_key_end(struct cos_ctx *ctx, long saved_ttl);
