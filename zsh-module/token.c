@@ -158,16 +158,16 @@ static int
 config_dir_changed(const struct cos_ctx *ctx)
 {
 	const char *dir = cos_getenv("COS_CONFIG_DIR");
-	const char *home, *current = cos_ctx_config_dir(ctx);
+	const char *home_dir, *current = cos_ctx_config_dir(ctx);
 	size_t len;
 
 	if (dir != NULL)
 		return strcmp(dir, current) != 0;
-	home = cos_getenv("HOME");
-	if (home == NULL)
+	home_dir = cos_getenv("HOME");
+	if (home_dir == NULL)
 		return 0;
-	len = strlen(home);
-	return strncmp(current, home, len) != 0 ||
+	len = strlen(home_dir);
+	return strncmp(current, home_dir, len) != 0 ||
 	    strcmp(current + len, "/.cos") != 0;
 }
 

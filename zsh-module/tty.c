@@ -134,18 +134,18 @@ read_line(int fd, char *buf, size_t size)
 }
 
 static int
-no_terminal(const char *prompt, struct cos_error *err)
+no_terminal(const char *prompt_text, struct cos_error *err)
 {
 	cos_error_clear(err);
 	cos_error_set(err, COS_ERR_USAGE, "no terminal to ask for %s on",
-	    prompt);
+	    prompt_text);
 	cos_error_hint(err, "Set COS_PASSPHRASE_FILE, or run cos_token from "
 	    "a terminal.");
 	return COS_ERR_USAGE;
 }
 
 int
-zcos_read_passphrase(void *userdata, const char *prompt, char *buf,
+zcos_read_passphrase(void *userdata, const char *prompt_text, char *buf,
     size_t size, struct cos_error *err)
 {
 	struct sigaction saved[PROMPT_SIGNAL_COUNT];
@@ -158,7 +158,7 @@ zcos_read_passphrase(void *userdata, const char *prompt, char *buf,
 		    "no room for the passphrase");
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
-		return no_terminal(prompt, err);
+		return no_terminal(prompt_text, err);
 
 	catch_prompt_signals(saved);
 	if (tcgetattr(fd, &old_mode) == 0) {
@@ -168,7 +168,7 @@ zcos_read_passphrase(void *userdata, const char *prompt, char *buf,
 		if (tcsetattr(fd, TCSAFLUSH, &quiet_mode) == 0)
 			echo_off = 1;
 	}
-	write_all(fd, prompt, strlen(prompt));
+	write_all(fd, prompt_text, strlen(prompt_text));
 	write_all(fd, ": ", 2);
 	status = read_line(fd, buf, size);
 	if (echo_off)
@@ -189,7 +189,7 @@ zcos_read_passphrase(void *userdata, const char *prompt, char *buf,
 	cos_error_clear(err);
 	if (status == COS_ERR_INTERRUPTED)
 		return cos_error_set(err, status,
-		    "interrupted while reading %s", prompt);
+		    "interrupted while reading %s", prompt_text);
 	return cos_error_set(err, status, "%s is longer than %zu bytes",
-	    prompt, size - 1);
+	    prompt_text, size - 1);
 }

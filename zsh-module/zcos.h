@@ -57,10 +57,10 @@ void zcos_params_wipe(char *values[ZCOS_PARAM_COUNT]);
  * queue.  Reads flags only, so it is safe inside libcurl callbacks. */
 int zcos_interrupted(void *userdata);
 
-/* cos_passphrase_fn: shows prompt on /dev/tty and reads one line with echo
- * off.  A terminating signal during the read restores the terminal first
+/* cos_passphrase_fn: shows prompt_text on /dev/tty and reads one line with
+ * echo off.  A terminating signal during the read restores the terminal first
  * and is then delivered to the shell as usual. */
-int zcos_read_passphrase(void *userdata, const char *prompt, char *buf,
+int zcos_read_passphrase(void *userdata, const char *prompt_text, char *buf,
     size_t size, struct cos_error *err);
 
 #endif /* ZCOS_H */
