@@ -276,9 +276,10 @@ assert_credentials_work() {
 	[[ $output == *"Source       environment token"* ]]
 }
 
-# The text of the man page, rendered.
+# The text of the man page, rendered, without the backspace overstrikes
+# that mark bold and underlined text.
 man_text() {
-	mandoc -T utf8 "$COS_SRC/docs/$1" 2>/dev/null | col -b
+	mandoc -T utf8 "$COS_SRC/docs/$1" 2>/dev/null | sed 's/.\x08//g'
 }
 
 # assert_mentions WHAT FILE WORD...: fails naming each WORD not in FILE.
