@@ -131,6 +131,31 @@ python3 "$COS_SRC/tests/lib/sts_identity.py"'
 	[ "$(emulator_count GetCallerIdentity)" -eq 1 ]
 }
 
+@test "same variables as eval of cos token -o env" {
+	# Each request issues new values, so compare names, types, lengths of
+	# the fixed-size values and the expiry format.
+	shape='for v in COS_SECRET_ID COS_SECRET_KEY COS_TOKEN COS_TOKEN_EXPIRATION; do
+	value=${(P)v}
+	if [[ $v == COS_TOKEN_EXPIRATION ]]; then
+		value=${value//[0-9]/9}
+	else
+		value=${value//[A-Za-z0-9+\/=_-]/.}
+	fi
+	print -r -- "$v ${(t)${(P)v}} ${#value} $value"
+done'
+	run z 'cos_token 2> /dev/null || exit 10
+'"$shape"
+	[ "$status" -eq 0 ]
+	builtin=$output
+	run zsh_cmd -c 'eval "$("$COS_BIN" token -o env 2> /dev/null)" || exit 10
+'"$shape"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 4 ]
+	[ "${lines[0]%% *}" = COS_SECRET_ID ]
+	[ "$output" = "$builtin" ] || fail_test "cos_token:" "$builtin" "eval:" "$output"
+	[[ "$builtin" == *"COS_TOKEN_EXPIRATION scalar-export 20 9999-99-99T99:99:99Z"* ]]
+}
+
 @test "hostile values are set exactly, never evaluated" {
 	emulator_fault hostile
 	cd "$OUT"
