@@ -541,6 +541,67 @@ run_examples() {
 	assert_mentions "cos_token(1) EXIT STATUS" "$builtin" "${statuses[@]/#/     }"
 }
 
+@test "drift: every error message is in the troubleshooting guide" {
+	run "$COS_TEST_PYTHON" - "$COS_SRC" <<'EOF'
+# Finds each error message format in the C sources (the format argument
+# of cos_error_set, cli_fail, cli_usage_error, usage_error and line_error)
+# and checks that its longest fixed part, between two conversions such as
+# %s, appears in docs/token-guide.md.
+import glob
+import os
+import re
+import sys
+
+root = sys.argv[1]
+with open(os.path.join(root, "docs/token-guide.md"), encoding="utf-8") as f:
+    guide = re.sub(r"\s+", " ", f.read())
+call = re.compile(r"\b(cos_error_set|cli_fail|cli_usage_error|usage_error|"
+                  r"line_error)\s*\(")
+literal = re.compile(r'"((?:[^"\\]|\\.)*)"')
+literal_run = re.compile(r'(?:\s*"(?:[^"\\]|\\.)*")+')
+conversion = re.compile(r"%[-0-9.*]*(?:zu|lld|ld|lu|d|s|c|o|x|%)")
+missing = checked = 0
+for directory in ("core", "cli", "bash-builtin", "zsh-module"):
+    for path in sorted(glob.glob(os.path.join(root, directory, "*.c"))):
+        with open(path, encoding="utf-8") as f:
+            src = f.read()
+        for m in call.finditer(src):
+            i, depth = m.end(), 1
+            while depth:
+                c = src[i]
+                if c == '"':
+                    i += 1
+                    while src[i] != '"':
+                        i += 2 if src[i] == "\\" else 1
+                elif c in "()":
+                    depth += 1 if c == "(" else -1
+                i += 1
+            args = src[m.end():i - 1]
+            first = literal.search(args)
+            if first is None:
+                continue
+            # cli_usage_error's first literal is the command name.
+            if m.group(1) == "cli_usage_error" and first.start() < args.find(","):
+                first = literal.search(args, first.end())
+            run = literal_run.match(args, first.start())
+            fmt = "".join(literal.findall(run.group(0)))
+            fixed = max(conversion.split(fmt), key=len)
+            fixed = fixed.replace('\\"', '"').strip()
+            if len(fixed) < 8:
+                continue
+            checked += 1
+            if fixed not in guide:
+                missing += 1
+                line = src.count("\n", 0, m.start()) + 1
+                print("%s:%d: %r is not in docs/token-guide.md"
+                      % (os.path.relpath(path, root), line, fmt))
+print("checked %d messages, %d missing" % (checked, missing))
+sys.exit(1 if missing or checked < 150 else 0)
+EOF
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
 # ------------------------------------------------------------------
 # Man pages
 
