@@ -200,15 +200,44 @@ configure_subcommands() {
 		sed -n 's/^\(Usage:\)\{0,1\} *cos configure \([a-z][a-z-]*\).*/\2/p'
 }
 configure_keys() { "$COS" configure --help | sed -n 's/^Keys: //p'; }
-# The long options in `cos_token --help`, from the real builtin in bash.
+# Runs SCRIPT in bash (`with_builtin_shell bash -c SCRIPT ARG0 ARGS...`) or
+# zsh with the builtins loadable.  With SANITIZE=1 they are built with
+# ASan, whose runtime must come first in the uninstrumented shell; the
+# script then unsets LD_PRELOAD so that the programs it starts run
+# without it.
+with_builtin_shell() {
+	local shell=$1 script=$3 preload=
+	shift 3
+	if [ "${SANITIZE:-}" = 1 ]; then
+		preload="$(${CC:-cc} -print-file-name=libasan.so):$(${CC:-cc} -print-file-name=libubsan.so)"
+		script="unset LD_PRELOAD; $script"
+	fi
+	if [ "$shell" = bash ]; then
+		set -- bash --norc --noprofile -c "$script" "$@"
+	else
+		set -- zsh -f -c "$script" "$@"
+	fi
+	if [ -n "$preload" ]; then
+		ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$preload" "$@"
+	else
+		"$@"
+	fi
+}
+
+# Prints `cos_token --help` of the real builtin in bash; fails when the
+# builtin does not load.
+builtin_help() {
+	local help
+	help=$(with_builtin_shell bash -c 'enable -f "$1" cos_token && cos_token --help' \
+		_ "$COS_BUILD/cos_token.so") || return 1
+	[ -n "$help" ] && echo "$help"
+}
+# The long and the short options in `cos_token --help`.
 builtin_long_options() {
-	bash --norc --noprofile -c 'enable -f "$1" cos_token && cos_token --help' \
-		_ "$COS_BUILD/cos_token.so" | grep -oE '^ +(-[a-z], )?--[a-z-]+' |
-		grep -oE -- '--[a-z-]+'
+	builtin_help | grep -oE '^ +(-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'
 }
 builtin_short_options() {
-	bash --norc --noprofile -c 'enable -f "$1" cos_token && cos_token --help' \
-		_ "$COS_BUILD/cos_token.so" | grep -oE '^ +-[a-z],' | tr -d ' ,'
+	builtin_help | grep -oE '^ +-[a-z],' | tr -d ' ,'
 }
 
 # Prints "--" for exec, whose command follows a "--" that bash and fish

@@ -231,6 +231,30 @@ print(json.dumps(result, sort_keys=True))
 EOF
 }
 
+# Runs SCRIPT in bash (`with_builtin_shell bash -c SCRIPT ARG0 ARGS...`) or
+# zsh with the builtins loadable.  With SANITIZE=1 they are built with
+# ASan, whose runtime must come first in the uninstrumented shell; the
+# script then unsets LD_PRELOAD so that the programs it starts run
+# without it.
+with_builtin_shell() {
+	local shell=$1 script=$3 preload=
+	shift 3
+	if [ "${SANITIZE:-}" = 1 ]; then
+		preload="$(${CC:-cc} -print-file-name=libasan.so):$(${CC:-cc} -print-file-name=libubsan.so)"
+		script="unset LD_PRELOAD; $script"
+	fi
+	if [ "$shell" = bash ]; then
+		set -- bash --norc --noprofile -c "$script" "$@"
+	else
+		set -- zsh -f -c "$script" "$@"
+	fi
+	if [ -n "$preload" ]; then
+		ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$preload" "$@"
+	else
+		"$@"
+	fi
+}
+
 # parse KIND FILE [ARG]: runs one of the parsers.
 parse() {
 	"$COS_TEST_PYTHON" "$PARSERS" "$@"
@@ -489,7 +513,7 @@ run_examples() {
 @test "drift: cos_token --help options are everywhere" {
 	local help page="$BATS_TEST_TMPDIR/cos_token.txt"
 	local -a long short
-	help=$(bash --norc --noprofile -c 'enable -f "$1" cos_token && cos_token --help' \
+	help=$(with_builtin_shell bash -c 'enable -f "$1" cos_token && cos_token --help' \
 		_ "$COS_BUILD/cos_token.so")
 	long=($(grep -oE '^ +(-[a-z], )?--[a-z-]+' <<<"$help" | grep -oE -- '--[a-z-]+'))
 	short=($(grep -oE '^ +-[a-z],' <<<"$help" | tr -d ' ,'))
@@ -773,7 +797,7 @@ for k, v in json.loads(sys.argv[1])["env"].items(): print(k + "\t" + v)' "$step"
 	snippet=$(awk '/^```bash/ { p = 1; next } /^```/ { if (p) exit } p' "$doc")
 	[[ $snippet == *"enable -f /usr/local/lib/bash/cos_token.so cos_token"* ]]
 	snippet=${snippet//\/usr\/local\/lib\/bash\/cos_token.so/$COS_BUILD/cos_token.so}
-	run bash --norc --noprofile -c "$snippet"'
+	run with_builtin_shell bash -c "$snippet"'
 		run_prompt_command() { local c; for c in "${PROMPT_COMMAND[@]}"; do eval "$c"; done; }
 		run_prompt_command || exit 1
 		first=$COS_TOKEN
@@ -791,7 +815,7 @@ for k, v in json.loads(sys.argv[1])["env"].items(): print(k + "\t" + v)' "$step"
 	snippet=$(awk '/^```zsh/ { p = 1; next } /^```/ { if (p) exit } p' "$doc")
 	[[ $snippet == *'module_path+=(/usr/local/lib/zsh/$ZSH_VERSION)'* ]]
 	snippet=${snippet//'/usr/local/lib/zsh/$ZSH_VERSION'/$COS_BUILD/zsh}
-	run zsh -f -c "$snippet"'
+	run with_builtin_shell zsh -c "$snippet"'
 		for hook in $precmd_functions; do $hook || exit 1; done
 		first=$COS_TOKEN
 		for hook in $precmd_functions; do $hook || exit 1; done
