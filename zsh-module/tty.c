@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -54,35 +55,48 @@ catch_signal(int sig)
 	caught_signal = sig;
 }
 
-/* Installs catch_signal() for every prompt signal that is not ignored,
- * saving the previous actions in saved[]. */
+/* Signal state saved while the prompt is up. */
+struct prompt_signals_state {
+	struct sigaction actions[PROMPT_SIGNAL_COUNT];
+	sigset_t old_mask;
+};
+
+/* Blocks the prompt signals and installs catch_signal() for each one that
+ * is not ignored.  They stay blocked except inside ppoll(), so a signal
+ * can never land between the check of caught_signal and the wait. */
 static void
-catch_prompt_signals(struct sigaction saved[PROMPT_SIGNAL_COUNT])
+catch_prompt_signals(struct prompt_signals_state *saved)
 {
 	struct sigaction sa;
+	sigset_t block;
 	size_t i;
+
+	sigemptyset(&block);
+	for (i = 0; i < PROMPT_SIGNAL_COUNT; i++)
+		sigaddset(&block, prompt_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &saved->old_mask);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = catch_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: read() must return EINTR so the loop can stop. */
 	sa.sa_flags = 0;
 	caught_signal = 0;
 	for (i = 0; i < PROMPT_SIGNAL_COUNT; i++) {
-		sigaction(prompt_signals[i], NULL, &saved[i]);
-		if (saved[i].sa_handler != SIG_IGN)
+		sigaction(prompt_signals[i], NULL, &saved->actions[i]);
+		if (saved->actions[i].sa_handler != SIG_IGN)
 			sigaction(prompt_signals[i], &sa, NULL);
 	}
 }
 
 static void
-restore_prompt_signals(const struct sigaction saved[PROMPT_SIGNAL_COUNT])
+restore_prompt_signals(const struct prompt_signals_state *saved)
 {
 	size_t i;
 
 	for (i = 0; i < PROMPT_SIGNAL_COUNT; i++)
-		if (saved[i].sa_handler != SIG_IGN)
-			sigaction(prompt_signals[i], &saved[i], NULL);
+		if (saved->actions[i].sa_handler != SIG_IGN)
+			sigaction(prompt_signals[i], &saved->actions[i], NULL);
+	sigprocmask(SIG_SETMASK, &saved->old_mask, NULL);
 }
 
 static void
@@ -101,26 +115,32 @@ write_all(int fd, const char *data, size_t len)
 	}
 }
 
-/* Reads one line from fd into buf.  Returns COS_OK, COS_ERR_INTERRUPTED
+/* Reads one line from fd into buf, waiting in ppoll() with wait_mask so
+ * that a prompt signal ends the wait.  Returns COS_OK, COS_ERR_INTERRUPTED
  * when a prompt signal arrived, or COS_ERR_USAGE when the line does not
  * fit. */
 static int
-read_line(int fd, char *buf, size_t size)
+read_line(int fd, char *buf, size_t size, const sigset_t *wait_mask)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	size_t len = 0;
 	int status = COS_OK;
 	ssize_t n;
 	char c;
 
 	for (;;) {
-		n = read(fd, &c, 1);
-		if (n < 0 && errno == EINTR) {
-			if (caught_signal != 0 || zcos_interrupted(NULL)) {
-				status = COS_ERR_INTERRUPTED;
-				break;
-			}
-			continue;
+		if (caught_signal != 0 || zcos_interrupted(NULL)) {
+			status = COS_ERR_INTERRUPTED;
+			break;
 		}
+		if (ppoll(&pfd, 1, NULL, wait_mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0 || c == '\n' || c == '\r')
 			break;
 		if (len + 1 < size)
@@ -148,7 +168,7 @@ int
 zcos_read_passphrase(void *userdata, const char *prompt_text, char *buf,
     size_t size, struct cos_error *err)
 {
-	struct sigaction saved[PROMPT_SIGNAL_COUNT];
+	struct prompt_signals_state saved;
 	struct termios old_mode, quiet_mode;
 	int fd, echo_off = 0, status, sig;
 
@@ -160,7 +180,7 @@ zcos_read_passphrase(void *userdata, const char *prompt_text, char *buf,
 	if (fd < 0)
 		return no_terminal(prompt_text, err);
 
-	catch_prompt_signals(saved);
+	catch_prompt_signals(&saved);
 	if (tcgetattr(fd, &old_mode) == 0) {
 		quiet_mode = old_mode;
 		quiet_mode.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
@@ -170,13 +190,13 @@ zcos_read_passphrase(void *userdata, const char *prompt_text, char *buf,
 	}
 	write_all(fd, prompt_text, strlen(prompt_text));
 	write_all(fd, ": ", 2);
-	status = read_line(fd, buf, size);
+	status = read_line(fd, buf, size, &saved.old_mask);
 	if (echo_off)
 		tcsetattr(fd, TCSAFLUSH, &old_mode);
 	write_all(fd, "\n", 1);
 	close(fd);
 	sig = caught_signal;
-	restore_prompt_signals(saved);
+	restore_prompt_signals(&saved);
 
 	/* Send the signal again to the previous handler.  zsh queues it, and
 	 * zcos_interrupted() then reports it.  With the default action the
