@@ -20,6 +20,7 @@
 
 #include "cache.h"
 #include "policy.h"
+#include "store.h"
 #include "sts.h"
 
 #define CONNECT_TIMEOUT_DEFAULT_MS 10000
@@ -429,8 +430,8 @@ assume_role_send(void *arg, struct cos_credentials **out,
 	return status;
 }
 
-int
-cos_assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
+static int
+assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
     struct cos_credentials **out, struct cos_error *err)
 {
 	struct settings s;
@@ -607,8 +608,8 @@ out:
 	return status;
 }
 
-int
-cos_resolve_credentials(struct cos_ctx *ctx,
+static int
+resolve_credentials(struct cos_ctx *ctx,
     const struct cos_token_options *opts, struct cos_credentials **out,
     struct cos_error *err)
 {
@@ -632,7 +633,7 @@ cos_resolve_credentials(struct cos_ctx *ctx,
 	    &s.assume_role, err)) != COS_OK)
 		goto out;
 	if (s.assume_role != NULL) {
-		status = cos_assume_role(ctx, opts, out, err);
+		status = assume_role(ctx, opts, out, err);
 		goto out;
 	}
 	if ((status = permanent_key_get(ctx, &s, &temporary, err)) != COS_OK)
@@ -657,6 +658,32 @@ cos_resolve_credentials(struct cos_ctx *ctx,
 	status = COS_OK;
 out:
 	settings_free(&s);
+	return status;
+}
+
+/* The public entry points hold the unlocked master key for the whole
+ * lookup, so that a store whose key cache is off asks for the passphrase
+ * once rather than once per sealed value. */
+int
+cos_assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
+    struct cos_credentials **out, struct cos_error *err)
+{
+	long saved_ttl = cos_store_hold_key_begin(ctx);
+	int status = assume_role(ctx, opts, out, err);
+
+	cos_store_hold_key_end(ctx, saved_ttl);
+	return status;
+}
+
+int
+cos_resolve_credentials(struct cos_ctx *ctx,
+    const struct cos_token_options *opts, struct cos_credentials **out,
+    struct cos_error *err)
+{
+	long saved_ttl = cos_store_hold_key_begin(ctx);
+	int status = resolve_credentials(ctx, opts, out, err);
+
+	cos_store_hold_key_end(ctx, saved_ttl);
 	return status;
 }
 
