@@ -266,3 +266,17 @@ assert "photos-1250000000" in policy["statement"][0]["resource"][0]'
 	[ "$status" -eq 0 ]
 	[ "$(emulator_count AssumeRole)" -eq 1 ]
 }
+
+@test "exec leaves no descriptors open" {
+	role_profile
+	# Once to fill the cache, once to read it: neither may leak a lock,
+	# a cache file or the STS connection into the command.
+	local i
+	for i in 1 2; do
+		run --separate-stderr "$COS" exec -- sh -c 'ls -l /proc/$$/fd/'
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"$COS_CONFIG_DIR"* ]]
+		[[ "$output" != *"socket:"* ]]
+	done
+	[ "$(emulator_count AssumeRole)" -eq 1 ]
+}
