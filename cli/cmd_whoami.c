@@ -218,6 +218,11 @@ cmd_whoami(struct cli *cli, int argc, char **argv)
 	v.expired_time = creds->expired_time;
 	v.now = cos_now();
 	source = cos_source_name(creds->source);
+	if (status == COS_ERR_SERVICE && creds->source == COS_SOURCE_CACHE &&
+	    err.hint[0] == '\0')
+		cos_error_hint(&err, "The service rejected the cached session; "
+		    "drop it with: cos configure clear-cache --profile %s",
+		    cos_profile_choose(opts.profile));
 	cos_credentials_free(creds);
 	if (status != COS_OK)
 		return cli_report(&err);

@@ -214,3 +214,18 @@ assert headers["x-tc-region"] == "ap-beijing", headers'
 	[[ "$stderr" == *"no credentials are configured for profile 'default'"* ]]
 	[ "$(emulator_count GetCallerIdentity)" -eq 0 ]
 }
+
+@test "whoami rejected cached session" {
+	role_profile
+	run --separate-stderr "$COS" whoami
+	[ "$status" -eq 0 ]
+	# 7300 s ahead, the emulator sees the cached session as expired,
+	# while by our clock it has two hours left.
+	emulator_set_clock_offset 7300
+	run --separate-stderr "$COS" whoami
+	assert_no_crash
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"AuthFailure.TokenFailure"* ]]
+	[[ "$stderr" == *"drop it with: cos configure clear-cache --profile default"* ]]
+	[ "$(emulator_count AssumeRole)" -eq 1 ]
+}
