@@ -434,3 +434,26 @@ check_parallel() {
 	check_parallel 50
 	[ "$(stat -c %a "$COS_CONFIG_DIR/master.key")" = 600 ]
 }
+
+@test "clear-cache during parallel exec" {
+	role_profile
+	local dir="$BATS_TEST_TMPDIR/mix" i
+	mkdir -p "$dir"
+	for ((i = 0; i < 20; i++)); do
+		(
+			"$COS" exec -- true 2>"$dir/exec-err.$i"
+			echo $? >"$dir/exec-rc.$i"
+		) &
+		(
+			"$COS" configure clear-cache 2>/dev/null
+			echo $? >"$dir/clear-rc.$i"
+		) &
+	done
+	wait
+	for ((i = 0; i < 20; i++)); do
+		[ "$(cat "$dir/exec-rc.$i")" = 0 ]
+		[ "$(cat "$dir/clear-rc.$i")" = 0 ]
+		[ ! -s "$dir/exec-err.$i" ]
+	done
+	[ -z "$(find "$CACHE" -name '.*tmp*')" ]
+}
