@@ -156,6 +156,10 @@ apply_number(struct parse *p, enum builtin_opt id, const char *word,
 		    "invalid value '%s' for option '%s': expected 0 to %d "
 		    "seconds", value, word, COS_DURATION_MAX);
 	p->args.refresh_within = v;
+	/* A refresh may reuse a cached session, but only one that outlives
+	 * the window, or every prompt would get the same expiring one. */
+	p->args.token.use_cache = 1;
+	p->args.token.min_left = v;
 	return COS_OK;
 }
 

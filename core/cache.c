@@ -640,6 +640,8 @@ cos_cache_get(struct cos_ctx *ctx, const struct cos_cache_key *key,
 	if ((status = cos_cache_margin(ctx, key->profile, &margin,
 	    err)) != COS_OK)
 		return status;
+	if (key->min_left > margin)
+		margin = key->min_left;
 	/* One passphrase prompt covers the lookup and the write. */
 	saved_ttl = cos_store_hold_key_begin(ctx);
 

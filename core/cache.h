@@ -38,6 +38,7 @@ struct cos_cache_key {
 	const char *policy;       /* Policy JSON; NULL when unscoped */
 	const char *session_name; /* RoleSessionName */
 	const char *endpoint;     /* STS endpoint URL */
+	long min_left;            /* seconds that must be left, when above the margin */
 };
 
 /* Gets new credentials; called at most once per cos_cache_get(). */

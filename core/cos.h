@@ -182,6 +182,9 @@ struct cos_token_options {
 	const char *const *actions; /* "GetObject" or "name/cos:GetObject" */
 	size_t action_count;
 	int use_cache;            /* reuse a cached session when one fits */
+	long min_left;            /* with use_cache: reuse only a session with
+				   * more than this many seconds left (at
+				   * least the cache margin) */
 };
 
 /* Checks the options without any I/O: duration range, names, scoping.

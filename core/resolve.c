@@ -41,6 +41,7 @@ static const struct {
 	{ "session_name", "COS_SESSION_NAME" },
 	{ "connect_timeout", "COS_CONNECT_TIMEOUT" },
 	{ "timeout", "COS_TIMEOUT" },
+	{ "cache_margin", "COS_CACHE_MARGIN" },
 };
 
 const char *
@@ -491,6 +492,7 @@ assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
 			.role = s.assume_role, .region = s.region,
 			.duration = duration, .policy = policy,
 			.session_name = s.session_name, .endpoint = s.endpoint,
+			.min_left = opts->min_left,
 		};
 
 		status = cos_cache_get(ctx, &key, assume_role_send, &call, out,

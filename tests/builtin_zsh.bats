@@ -325,7 +325,8 @@ cos_token --refresh-within 300 || exit 12
 print -r -- "key=${COS_SECRET_KEY:+set}"'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"key=set"* ]]
-	[ "$(emulator_count AssumeRole)" -eq 3 ]
+	# The second refresh reuses the session that the first one cached.
+	[ "$(emulator_count AssumeRole)" -eq 2 ]
 }
 
 @test "refresh-within does no file or network I/O" {
@@ -598,8 +599,9 @@ cycle() {
 	local i
 	for i in {1..$1}; do
 		if (( i % 50 == 0 )); then
+			# A window as long as the session skips the cache.
 			cos_token -u || return 1
-			cos_token --refresh-within 60 || return 2
+			cos_token --refresh-within 7200 || return 2
 		else
 			cos_token --refresh-within 60 || return 3
 			cos_token -s > /dev/null || return 4
@@ -628,7 +630,7 @@ zmodload cos/token || exit 99
 for i in {1..1000}; do
 	if (( i % 50 == 0 )); then
 		cos_token -u || exit 1
-		cos_token --refresh-within 60 2> /dev/null || exit 2
+		cos_token --refresh-within 7200 2> /dev/null || exit 2
 	else
 		cos_token --refresh-within 60 2> /dev/null || exit 3
 		cos_token -s > /dev/null || exit 4
@@ -640,6 +642,7 @@ zmodload -u cos/token || exit 5'
 		grep -q "All heap blocks were freed" "$OUT/valgrind.log" ||
 		grep -q "no leaks are possible" "$OUT/valgrind.log"
 	grep -q "ERROR SUMMARY: 0 errors" "$OUT/valgrind.log"
-	# One fetch at the start, then one every 50 calls.
+	# One fetch at the start, then one every 50 calls: a window as long
+	# as the session skips the session cache.
 	[ "$(emulator_count AssumeRole)" -eq 21 ]
 }

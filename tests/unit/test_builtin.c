@@ -172,6 +172,9 @@ test_parse_modes(void)
 	    COS_OK, "modes: --refresh-within with -d parses");
 	tap_int(args.refresh_within, 300, "modes: refresh window");
 	tap_int(args.token.duration, 1800, "modes: duration with refresh");
+	tap_int(args.token.use_cache, 1, "modes: refresh uses the cache");
+	tap_int(args.token.min_left, 300, "modes: cached session must outlive "
+	    "the window");
 	tap_int(cos_builtin_parse_args(1, (char *const *)refresh0, &args,
 	    &err), COS_OK, "modes: --refresh-within=0 parses");
 	tap_int(args.refresh_within, 0, "modes: zero refresh window");
