@@ -6,7 +6,9 @@
 #ifndef COS_CLI_H
 #define COS_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 
 #include "cos.h"
 
@@ -15,7 +17,14 @@ struct cli {
 	struct cos_ctx *ctx;
 	int verbose;          /* 0 quiet, 1 -v, 2 --debug */
 	const char *progname; /* "cos" */
+	struct rlimit core_limit; /* RLIMIT_CORE as cos found it */
+	struct sigaction xfsz;    /* SIGXFSZ action as cos found it */
 };
+
+/* Gives back what main() changed for the whole process (the core dump
+ * limit and SIGXFSZ), so that `cos exec` starts COMMAND as the user's
+ * shell would have. */
+void cli_restore_process(const struct cli *cli);
 
 /* One option of a command.  Options are declared once, here, and feed
  * getopt_long, --help and `cos __options` (which the completion and man

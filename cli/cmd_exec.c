@@ -280,8 +280,7 @@ cmd_exec(struct cli *cli, int argc, char **argv)
 		return cli_fail(COS_ERR_OTHER, "cannot set the environment of "
 		    "'%s': %s", command[0], strerror(errno));
 
-	/* NOTE: main() sets RLIMIT_CORE to 0 (soft and hard) so that no core
-	 * dump contains credentials; COMMAND inherits that limit. */
+	cli_restore_process(cli);
 	fflush(NULL);
 	execvp(command[0], command);
 	saved = errno;

@@ -92,6 +92,13 @@ dump_options(void)
 	return 0;
 }
 
+void
+cli_restore_process(const struct cli *cli)
+{
+	setrlimit(RLIMIT_CORE, &cli->core_limit);
+	sigaction(SIGXFSZ, &cli->xfsz, NULL);
+}
+
 const struct cli_command *
 cli_find_command(const char *name)
 {
@@ -109,18 +116,27 @@ main(int argc, char **argv)
 	const struct cli_command *cmd;
 	struct cos_error err;
 	struct cli cli;
-	struct rlimit no_core = { 0, 0 };
+	struct rlimit no_core;
+	struct sigaction ignore;
 	int i, status;
 
+	memset(&cli, 0, sizeof(cli));
 	/* Credentials pass through this process: never leave them in a core
-	 * dump. */
+	 * dump.  The hard limit stays, so that cos exec can give COMMAND the
+	 * user's own limit back. */
+	if (getrlimit(RLIMIT_CORE, &cli.core_limit) != 0)
+		cli.core_limit.rlim_cur = cli.core_limit.rlim_max = 0;
+	no_core = cli.core_limit;
+	no_core.rlim_cur = 0;
 	setrlimit(RLIMIT_CORE, &no_core);
 	/* Past the file size limit (ulimit -f), write() then fails with EFBIG
 	 * and the store reports it and keeps the old file, where SIGXFSZ
 	 * would kill cos and leave a temporary file behind. */
-	signal(SIGXFSZ, SIG_IGN);
+	ignore.sa_handler = SIG_IGN;
+	sigemptyset(&ignore.sa_mask);
+	ignore.sa_flags = 0;
+	sigaction(SIGXFSZ, &ignore, &cli.xfsz);
 
-	memset(&cli, 0, sizeof(cli));
 	cli.progname = "cos";
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-v") == 0 ||

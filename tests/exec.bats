@@ -48,6 +48,25 @@ for c in json.load(sys.stdin):
         print(t, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)))' "$1"
 }
 
+@test "exec gives back the core limit and SIGXFSZ" {
+	role_profile
+	run --separate-stderr bash -c 'ulimit -c unlimited && "$0" exec -- sh -c "ulimit -c"' "$COS"
+	[ "$status" -eq 0 ]
+	[ "$output" = unlimited ]
+	# Started with SIGXFSZ at its default action, COMMAND gets it so,
+	# although cos itself ignores the signal.  The kernel's SigIgn mask
+	# of grep shows it (bit 24 is signal 25, SIGXFSZ).
+	run --separate-stderr python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+os.execv(sys.argv[1], [sys.argv[1], "exec", "--", "grep", "^SigIgn:",
+    "/proc/self/status"])' "$COS"
+	[ "$status" -eq 0 ]
+	mask=$(printf '%s\n' "$output" | awk '{print $2}')
+	echo "SigIgn: $mask"
+	[ $(( 0x$mask & 0x1000000 )) -eq 0 ]
+}
+
 @test "exec env shows the emulator's credentials" {
 	role_profile
 	run --separate-stderr "$COS" exec -- env
