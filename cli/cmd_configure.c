@@ -449,6 +449,8 @@ default_value(const char *key)
 		return "10";
 	if (strcmp(key, "timeout") == 0)
 		return "30";
+	if (strcmp(key, "cache_margin") == 0)
+		return "300";
 	return NULL;
 }
 

@@ -129,7 +129,7 @@ _cos_configure()
 	local start=$1 i word sub= key= operands=0 keys
 
 	keys='secret_id secret_key assume_role region output sts_endpoint
-		ca_bundle session_name connect_timeout timeout'
+		ca_bundle session_name connect_timeout timeout cache_margin'
 	for ((i = start + 1; i < cword; i++)); do
 		word=${words[i]}
 		if [[ $word == = ]]; then

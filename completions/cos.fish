@@ -103,7 +103,7 @@ set -l durations 1800 3600 7200 43200
 set -l formats table env json fish powershell dotenv
 set -l actions GetObject HeadObject GetBucket PutObject DeleteObject
 set -l keys secret_id secret_key assume_role region output sts_endpoint \
-    ca_bundle session_name connect_timeout timeout
+    ca_bundle session_name connect_timeout timeout cache_margin
 
 complete -c cos -f
 

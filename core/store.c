@@ -22,7 +22,7 @@
 const char *const cos_profile_keys[] = {
 	"secret_id", "secret_key", "assume_role", "region", "output",
 	"sts_endpoint", "ca_bundle", "session_name", "connect_timeout",
-	"timeout", NULL
+	"timeout", "cache_margin", NULL
 };
 
 /* Keys that only cos_store_import_token() writes. */
@@ -273,6 +273,20 @@ check_seconds(const char *key, const char *value, struct cos_error *err)
 	return COS_OK;
 }
 
+/* cache_margin: whole seconds, as cos_cache_margin() reads it. */
+static int
+check_margin(const char *value, struct cos_error *err)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len > 5 || strspn(value, "0123456789") != len ||
+	    atol(value) > COS_DURATION_MAX)
+		return cos_error_set(err, COS_ERR_USAGE, "invalid cache_margin "
+		    "'%s': expected a whole number of seconds from 0 to %d",
+		    value, COS_DURATION_MAX);
+	return COS_OK;
+}
+
 static int
 check_value(const char *key, const char *value, struct cos_error *err)
 {
@@ -302,6 +316,8 @@ check_value(const char *key, const char *value, struct cos_error *err)
 		return cos_format_parse(value, &format, err);
 	if (strcmp(key, "connect_timeout") == 0 || strcmp(key, "timeout") == 0)
 		return check_seconds(key, value, err);
+	if (strcmp(key, "cache_margin") == 0)
+		return check_margin(value, err);
 	if (strcmp(key, "token_expiration") == 0 &&
 	    cos_parse_iso8601(value, &when) != 0)
 		return cos_error_set(err, COS_ERR_USAGE, "invalid "

@@ -140,6 +140,22 @@ EOF
 	[ "$(emulator_count AssumeRole)" -eq 2 ]
 }
 
+@test "cache margin set through configure" {
+	role_profile
+	run --separate-stderr "$COS" configure set cache_margin 7250
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$COS" configure get cache_margin
+	[ "$output" = 7250 ]
+	run "$COS" exec -- true
+	run "$COS" exec -- true
+	[ "$(emulator_count AssumeRole)" -eq 2 ]
+	run --separate-stderr "$COS" configure set cache_margin 5m
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid cache_margin '5m'"* ]]
+	run --separate-stderr "$COS" configure get cache_margin
+	[ "$output" = 7250 ]
+}
+
 @test "cache margin must be a number" {
 	role_profile
 	COS_CACHE_MARGIN=5m run --separate-stderr "$COS" exec -- true
