@@ -107,6 +107,79 @@ int cli_read_secret_tty(const char *prompt, char *buf, size_t size,
 int cli_passphrase(void *userdata, const char *prompt, char *buf,
     size_t size, struct cos_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Options that shape an AssumeRole session, shared by token and exec.  */
+
+/* Option ids of the shared options.  A command numbers its own options
+ * from CLI_OPT_OWN. */
+enum cli_session_option {
+	CLI_OPT_DURATION = 1, CLI_OPT_PROFILE, CLI_OPT_REGION,
+	CLI_OPT_SESSION_NAME, CLI_OPT_BUCKET, CLI_OPT_PREFIX, CLI_OPT_READ_ONLY,
+	CLI_OPT_ACTION, CLI_OPT_APPID, CLI_OPT_OWN
+};
+
+#define CLI_REGIONS "ap-beijing ap-chengdu ap-chongqing ap-guangzhou " \
+	"ap-hongkong ap-nanjing ap-shanghai ap-singapore ap-tokyo " \
+	"eu-frankfurt na-ashburn na-siliconvalley"
+
+#define CLI_OPTION_PROFILE \
+	{ "profile", 0, "NAME", "profile to use (default $COS_PROFILE, else " \
+	  "default)", NULL, CLI_OPT_PROFILE }
+#define CLI_OPTION_REGION \
+	{ "region", 'r', "REGION", "region sent as X-TC-Region (default " \
+	  "$COS_REGION, the profile's region, else ap-shanghai)", CLI_REGIONS, \
+	  CLI_OPT_REGION }
+
+/* The entries of an option table for every session option. */
+#define CLI_SESSION_OPTIONS \
+	{ "duration", 'd', "SECONDS", "lifetime of the credentials, 1800 " \
+	  "to 43200 seconds (default 7200)", "1800 3600 7200 43200", \
+	  CLI_OPT_DURATION }, \
+	CLI_OPTION_PROFILE, \
+	CLI_OPTION_REGION, \
+	{ "session-name", 0, "NAME", "RoleSessionName, 2 to 128 of " \
+	  "[A-Za-z0-9_+=,.@-] (default cos-<user>)", NULL, \
+	  CLI_OPT_SESSION_NAME }, \
+	{ "bucket", 'b', "BUCKET", "scope the credentials to a bucket " \
+	  "(name-APPID, or cos://name-APPID/prefix)", NULL, CLI_OPT_BUCKET }, \
+	{ "prefix", 'p', "PREFIX", "scope the credentials to keys under " \
+	  "PREFIX (needs --bucket)", NULL, CLI_OPT_PREFIX }, \
+	{ "read-only", 0, NULL, "allow only reading actions", NULL, \
+	  CLI_OPT_READ_ONLY }, \
+	{ "action", 0, "ACTION", "allow this COS action, such as GetObject " \
+	  "(repeatable; replaces the default list)", "GetObject HeadObject " \
+	  "GetBucket PutObject DeleteObject", CLI_OPT_ACTION }, \
+	{ "appid", 0, "APPID", "APPID for the policy (default: the " \
+	  "bucket's numeric suffix)", NULL, CLI_OPT_APPID }
+
+#define CLI_MAX_ACTIONS 32
+
+/* The session options of one command line.  opts.actions points into
+ * this struct, so it must not be copied. */
+struct cli_session_args {
+	struct cos_token_options opts;
+	const char *actions[CLI_MAX_ACTIONS];
+	const char *duration_text;
+	const char *shaping_option; /* first option given that shapes the
+				     * session itself, e.g. "--read-only" */
+};
+
+void cli_session_args_init(struct cli_session_args *args);
+/* Applies option id with its argument.  Returns 0 when applied,
+ * COS_ERR_USAGE after reporting a usage error, or -1 when id is not a
+ * session option. */
+int cli_session_args_apply(const char *command, struct cli_session_args *args,
+    int id, const char *arg);
+/* Checks what needs the whole command line (the duration) and fills
+ * args->opts.  Returns 0, or COS_ERR_USAGE after reporting. */
+int cli_session_args_finish(const char *command,
+    struct cli_session_args *args);
+
+/* Stores the value of an option that may be given once: 0, or
+ * COS_ERR_USAGE after reporting a duplicate. */
+int cli_set_once(const char *command, const char **slot, const char *value,
+    const char *name);
+
 /* Commands. */
 int cmd_token(struct cli *cli, int argc, char **argv);
 int cmd_configure(struct cli *cli, int argc, char **argv);

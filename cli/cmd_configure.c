@@ -27,11 +27,6 @@
 #define MAX_OPERANDS 4
 #define IMPORT_DEFAULT_PROFILE "temp"
 
-/* How long the unlocked master key stays cached during one command, so
- * that a command reading several secrets prompts for the passphrase once.
- * The context, and the key with it, is freed when the command ends. */
-#define COMMAND_KEY_TTL 3600
-
 enum {
 	OPT_PROFILE = 1, OPT_PROMPT, OPT_TMP_ID, OPT_TMP_KEY, OPT_TOKEN,
 	OPT_FROM_ENV, OPT_JSON, OPT_COUNT
@@ -1105,7 +1100,6 @@ cmd_configure(struct cli *cli, int argc, char **argv)
 		print_help();
 		return 0;
 	}
-	cos_ctx_set_key_ttl(cli->ctx, COMMAND_KEY_TTL);
 	name = a.sub->name;
 	if (name[0] == '\0')
 		return configure_interactive(cli, &a);

@@ -19,43 +19,12 @@
 #include "cli.h"
 #include "banned.h"
 
-enum {
-	OPT_DURATION = 1, OPT_PROFILE, OPT_REGION, OPT_SESSION_NAME,
-	OPT_BUCKET, OPT_PREFIX, OPT_READ_ONLY, OPT_ACTION, OPT_APPID
-};
-
-#define MAX_ACTIONS 32
-
-/* See cmd_whoami.c: one passphrase prompt per command. */
-#define COMMAND_KEY_TTL_SECONDS 600
-
 /* The shell conventions for a command that cannot be run. */
 #define EXIT_NOT_EXECUTABLE 126
 #define EXIT_NOT_FOUND 127
 
 const struct cli_option cli_exec_options[] = {
-	{ "duration", 'd', "SECONDS", "lifetime of the session, 1800 to "
-	  "43200 seconds (default 7200)", "1800 3600 7200 43200", OPT_DURATION },
-	{ "profile", 0, "NAME", "profile to use (default $COS_PROFILE, else "
-	  "default)", NULL, OPT_PROFILE },
-	{ "region", 'r', "REGION", "region sent as X-TC-Region (default "
-	  "$COS_REGION, the profile's region, else ap-shanghai)",
-	  "ap-beijing ap-chengdu ap-chongqing ap-guangzhou ap-hongkong "
-	  "ap-nanjing ap-shanghai ap-singapore ap-tokyo eu-frankfurt "
-	  "na-ashburn na-siliconvalley", OPT_REGION },
-	{ "session-name", 0, "NAME", "RoleSessionName, 2 to 128 of "
-	  "[A-Za-z0-9_+=,.@-] (default cos-<user>)", NULL, OPT_SESSION_NAME },
-	{ "bucket", 'b', "BUCKET", "scope the session to a bucket "
-	  "(name-APPID, or cos://name-APPID/prefix)", NULL, OPT_BUCKET },
-	{ "prefix", 'p', "PREFIX", "scope the session to keys under PREFIX "
-	  "(needs --bucket)", NULL, OPT_PREFIX },
-	{ "read-only", 0, NULL, "allow only reading actions", NULL,
-	  OPT_READ_ONLY },
-	{ "action", 0, "ACTION", "allow this COS action, such as GetObject "
-	  "(repeatable; replaces the default list)", "GetObject HeadObject "
-	  "GetBucket PutObject DeleteObject", OPT_ACTION },
-	{ "appid", 0, "APPID", "APPID for the policy (default: the bucket's "
-	  "numeric suffix)", NULL, OPT_APPID },
+	CLI_SESSION_OPTIONS,
 	{ NULL, 0, NULL, NULL, NULL, 0 }
 };
 
@@ -73,84 +42,23 @@ static const char exec_help[] =
     "  COMMAND's own once it runs; 126 when COMMAND cannot be executed,\n"
     "  127 when it is not found; otherwise as for every cos command.\n";
 
-/* Remembers the first option that shapes an AssumeRole session, for the
- * check that the credentials really come from one. */
-static void
-note_role_option(const char **first, const char *name)
-{
-	if (*first == NULL)
-		*first = name;
-}
-
-static int
-set_once(const char **slot, const char *value, const char *name)
-{
-	if (*slot != NULL)
-		return cli_usage_error("exec", "option --%s is given twice",
-		    name);
-	*slot = value;
-	return 0;
-}
-
 /* Parses the options before "--" (argv[0..end)). */
 static int
-parse_options(int end, char **argv, struct cos_token_options *opts,
-    const char **actions, const char **duration_text,
-    const char **role_option, int *help)
+parse_options(int end, char **argv, struct cli_session_args *args, int *help)
 {
 	struct cli_parser p;
 	int c, status = COS_OK;
 
 	cli_parse_begin(&p, "exec", end, argv, cli_exec_options);
 	while (status == COS_OK && (c = cli_next_option(&p)) != -1) {
-		switch (c) {
-		case OPT_DURATION:
-			status = set_once(duration_text, p.optarg, "duration");
-			note_role_option(role_option, "--duration");
-			break;
-		case OPT_PROFILE:
-			status = set_once(&opts->profile, p.optarg, "profile");
-			break;
-		case OPT_REGION:
-			status = set_once(&opts->region, p.optarg, "region");
-			break;
-		case OPT_SESSION_NAME:
-			status = set_once(&opts->session_name, p.optarg,
-			    "session-name");
-			note_role_option(role_option, "--session-name");
-			break;
-		case OPT_BUCKET:
-			status = set_once(&opts->bucket, p.optarg, "bucket");
-			note_role_option(role_option, "--bucket");
-			break;
-		case OPT_PREFIX:
-			status = set_once(&opts->prefix, p.optarg, "prefix");
-			note_role_option(role_option, "--prefix");
-			break;
-		case OPT_APPID:
-			status = set_once(&opts->appid, p.optarg, "appid");
-			note_role_option(role_option, "--appid");
-			break;
-		case OPT_READ_ONLY:
-			opts->read_only = 1;
-			note_role_option(role_option, "--read-only");
-			break;
-		case OPT_ACTION:
-			if (opts->action_count == MAX_ACTIONS)
-				status = cli_usage_error("exec", "at most %d "
-				    "--action options are allowed", MAX_ACTIONS);
-			else
-				actions[opts->action_count++] = p.optarg;
-			note_role_option(role_option, "--action");
-			break;
-		case 'h':
+		if (c == 'h') {
 			*help = 1;
 			cli_parse_end(&p);
 			return COS_OK;
-		default:
-			status = COS_ERR_USAGE;
-			break;
 		}
+		status = cli_session_args_apply("exec", args, c, p.optarg);
+		if (status < 0)
+			status = COS_ERR_USAGE;
 	}
 	if (status == COS_OK && p.optind < end)
 		status = cli_usage_error("exec", "unexpected argument '%s'; put "
@@ -223,21 +131,18 @@ find_separator(int argc, char **argv)
 int
 cmd_exec(struct cli *cli, int argc, char **argv)
 {
-	const char *actions[MAX_ACTIONS];
-	const char *duration_text = NULL, *profile;
-	struct cos_token_options opts;
+	struct cli_session_args args;
+	struct cos_token_options *opts = &args.opts;
 	struct cos_credentials *creds = NULL;
-	const char *role_option = NULL;
+	const char *profile;
 	struct cos_error err;
 	char **command;
 	int end, help = 0, saved, status;
 
-	memset(&opts, 0, sizeof(opts));
+	cli_session_args_init(&args);
 	cos_error_clear(&err);
-	opts.actions = actions;
 	end = find_separator(argc, argv);
-	if ((status = parse_options(end, argv, &opts, actions, &duration_text,
-	    &role_option, &help)) != COS_OK)
+	if ((status = parse_options(end, argv, &args, &help)) != COS_OK)
 		return status;
 	if (help) {
 		cli_print_command_help(cli_find_command("exec"));
@@ -251,22 +156,17 @@ cmd_exec(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("exec", "missing the command after '--'");
 	command = argv + end + 1;
 
-	if (duration_text != NULL &&
-	    (status = cli_parse_long("exec", "Duration", duration_text, 0,
-	    1000000000L, &opts.duration)) != 0)
+	if ((status = cli_session_args_finish("exec", &args)) != 0)
 		return status;
-	if (duration_text != NULL && opts.duration == 0)
-		return cli_fail(COS_ERR_USAGE, "Duration must be at least %d "
-		    "seconds", COS_DURATION_MIN);
 
-	opts.use_cache = 1;
-	profile = cos_profile_choose(opts.profile);
-	cos_ctx_set_key_ttl(cli->ctx, COMMAND_KEY_TTL_SECONDS);
-	if ((status = cos_token_options_validate(&opts, &err)) != COS_OK ||
-	    (status = cos_resolve_credentials(cli->ctx, &opts, &creds,
+	opts->use_cache = 1;
+	profile = cos_profile_choose(opts->profile);
+	if ((status = cos_token_options_validate(opts, &err)) != COS_OK ||
+	    (status = cos_resolve_credentials(cli->ctx, opts, &creds,
 	    &err)) != COS_OK)
 		return cli_report(&err);
-	if ((status = check_role_option(role_option, creds, profile)) != COS_OK) {
+	if ((status = check_role_option(args.shaping_option, creds,
+	    profile)) != COS_OK) {
 		cos_credentials_free(creds);
 		return status;
 	}

@@ -13,23 +13,13 @@
 #include "cli.h"
 #include "banned.h"
 
-enum { OPT_PROFILE = 1, OPT_OUTPUT, OPT_REGION };
-
-/* An unlocked master key stays in memory for this long within one
- * command, so that reading the key and the cache prompts for the
- * passphrase once.  The context wipes it when the command ends. */
-#define COMMAND_KEY_TTL_SECONDS 600
+enum { OPT_OUTPUT = CLI_OPT_OWN };
 
 const struct cli_option cli_whoami_options[] = {
-	{ "profile", 0, "NAME", "profile to use (default $COS_PROFILE, else "
-	  "default)", NULL, OPT_PROFILE },
+	CLI_OPTION_PROFILE,
 	{ "output", 'o', "FORMAT", "output format (default table)",
 	  "table json", OPT_OUTPUT },
-	{ "region", 'r', "REGION", "region sent as X-TC-Region (default "
-	  "$COS_REGION, the profile's region, else ap-shanghai)",
-	  "ap-beijing ap-chengdu ap-chongqing ap-guangzhou ap-hongkong "
-	  "ap-nanjing ap-shanghai ap-singapore ap-tokyo eu-frankfurt "
-	  "na-ashburn na-siliconvalley", OPT_REGION },
+	CLI_OPTION_REGION,
 	{ NULL, 0, NULL, NULL, NULL, 0 }
 };
 
@@ -149,16 +139,6 @@ print_json(const struct cos_identity *id, const char *source,
 	return 0;
 }
 
-static int
-set_once(const char **slot, const char *value, const char *name)
-{
-	if (*slot != NULL)
-		return cli_usage_error("whoami", "option --%s is given twice",
-		    name);
-	*slot = value;
-	return 0;
-}
-
 int
 cmd_whoami(struct cli *cli, int argc, char **argv)
 {
@@ -176,14 +156,17 @@ cmd_whoami(struct cli *cli, int argc, char **argv)
 	cli_parse_begin(&p, "whoami", argc, argv, cli_whoami_options);
 	while (status == COS_OK && (c = cli_next_option(&p)) != -1) {
 		switch (c) {
-		case OPT_PROFILE:
-			status = set_once(&opts.profile, p.optarg, "profile");
+		case CLI_OPT_PROFILE:
+			status = cli_set_once("whoami", &opts.profile, p.optarg,
+			    "profile");
 			break;
 		case OPT_OUTPUT:
-			status = set_once(&output, p.optarg, "output");
+			status = cli_set_once("whoami", &output, p.optarg,
+			    "output");
 			break;
-		case OPT_REGION:
-			status = set_once(&opts.region, p.optarg, "region");
+		case CLI_OPT_REGION:
+			status = cli_set_once("whoami", &opts.region, p.optarg,
+			    "region");
 			break;
 		case 'h':
 			cli_print_command_help(cli_find_command("whoami"));
@@ -208,7 +191,6 @@ cmd_whoami(struct cli *cli, int argc, char **argv)
 		    "use table or json", output);
 
 	opts.use_cache = 1;
-	cos_ctx_set_key_ttl(cli->ctx, COMMAND_KEY_TTL_SECONDS);
 	if ((status = cos_token_options_validate(&opts, &err)) != COS_OK ||
 	    (status = cos_resolve_credentials(cli->ctx, &opts, &creds,
 	    &err)) != COS_OK)
