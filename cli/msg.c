@@ -4,12 +4,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -108,59 +105,8 @@ int
 cli_read_secret_tty(const char *prompt, char *buf, size_t size,
     struct cos_error *err)
 {
-	struct termios saved, quiet;
-	size_t len = 0;
-	int fd, echo_off = 0, status = COS_OK;
-	char c;
-
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		cos_error_clear(err);
-		err->status = COS_ERR_USAGE;
-		snprintf(err->message, sizeof(err->message),
-		    "no terminal to ask for %s on", prompt);
-		snprintf(err->hint, sizeof(err->hint),
-		    "Set COS_PASSPHRASE_FILE, or pass the value on stdin.");
-		return COS_ERR_USAGE;
-	}
-	if (tcgetattr(fd, &saved) == 0) {
-		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
-			echo_off = 1;
-	}
-	cli_write_all(fd, prompt, strlen(prompt));
-	cli_write_all(fd, ": ", 2);
-	for (;;) {
-		ssize_t n = read(fd, &c, 1);
-
-		if (n < 0 && errno == EINTR) {
-			status = COS_ERR_INTERRUPTED;
-			break;
-		}
-		if (n <= 0 || c == '\n' || c == '\r')
-			break;
-		if (len + 1 < size)
-			buf[len++] = c;
-		else
-			status = COS_ERR_USAGE;
-	}
-	c = 0;
-	buf[len] = '\0';
-	if (echo_off)
-		tcsetattr(fd, TCSAFLUSH, &saved);
-	cli_write_all(fd, "\n", 1);
-	close(fd);
-	if (status != COS_OK) {
-		cos_wipe(buf, size);
-		cos_error_clear(err);
-		err->status = status;
-		snprintf(err->message, sizeof(err->message), status ==
-		    COS_ERR_INTERRUPTED ? "interrupted while reading %s" :
-		    "%s is longer than %zu bytes", prompt, size - 1);
-	}
-	return status;
+	return cos_tty_read_secret(prompt, buf, size, NULL, NULL,
+	    "Set COS_PASSPHRASE_FILE, or pass the value on stdin.", err);
 }
 
 int

@@ -326,6 +326,20 @@ int cos_format_credentials(const struct cos_credentials *creds,
 
 
 /* ------------------------------------------------------------------ */
+/* Terminal input for the front ends                                   */
+
+/* Reads a secret line from /dev/tty with echo off, after writing prompt
+ * and ": " there.  SIGINT, SIGHUP, SIGQUIT and SIGTERM end the prompt with
+ * COS_ERR_INTERRUPTED: each is caught while echo is off and sent again
+ * once the terminal is restored.  interrupted (NULL allowed) is polled
+ * for an interrupt that the caller's shell has already noted.  Without a
+ * terminal it fails with COS_ERR_USAGE and no_terminal_hint as the hint.
+ * buf is wiped on failure. */
+int cos_tty_read_secret(const char *prompt, char *buf, size_t size,
+    cos_interrupt_fn interrupted, void *userdata,
+    const char *no_terminal_hint, struct cos_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Support shared by the bash builtin and the zsh module               */
 
 /* Writes a masked form of a secret (first 4 and last 4 characters around

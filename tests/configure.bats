@@ -199,6 +199,31 @@ EOF
 	[ "$output" = "conf****9xyz" ]
 }
 
+@test "Ctrl-C at the prompt leaves echo on" {
+	# Types Ctrl-C at the hidden prompt; prints how cos ended and whether
+	# the terminal echoes again.
+	run "$COS_TEST_PYTHON" - "$COS" <<'EOF'
+import os, pty, select, signal, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "configure", "set", "secret_key",
+                           "--prompt"])
+out = b""
+deadline = time.time() + 20
+while not out.rstrip(b" ").endswith(b":") and time.time() < deadline:
+    if select.select([fd], [], [], 1)[0]:
+        out += os.read(fd, 4096)
+os.write(fd, b"\x03")
+_, st = os.waitpid(pid, 0)
+echo = termios.tcgetattr(fd)[3] & termios.ECHO
+print("signal" if os.WIFSIGNALED(st) else "exit", os.WTERMSIG(st) if
+      os.WIFSIGNALED(st) else os.WEXITSTATUS(st), "echo" if echo else "noecho")
+EOF
+	echo "$output"
+	[ "$output" = "signal 2 echo" ]
+	[ ! -e "$COS_CONFIG_DIR/credentials" ]
+}
+
 @test "interactive setup without a terminal fails at once" {
 	run --separate-stderr timeout 10 setsid -w "$COS" configure </dev/null
 	assert_no_crash
