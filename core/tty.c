@@ -1,7 +1,7 @@
 /*
  * tty.c - reads a secret from /dev/tty with echo off, for the front ends
  * (the cos command, the bash builtin and the zsh module).  The core itself
- * never calls it: it asks through the context's passphrase callback.
+ * never calls it: it requests a passphrase through the context's callback.
  *
  * Echo must be back on before any signal ends the process or the shell.
  * So the prompt signals are blocked, caught and only let through inside

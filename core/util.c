@@ -21,10 +21,9 @@ cos_error_clear(struct cos_error *err)
 }
 
 /* Replaces control characters and bytes that are not valid UTF-8 with '?'.
- * Tabs become spaces; newlines are kept only when keep_newlines is set. */
-static void
-clean_into(char *dst, size_t size, const char *src, size_t len,
-    int keep_newlines)
+ * Tabs become spaces. */
+void
+cos_clean_text(char *dst, size_t size, const char *src, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t i = 0, o = 0;
@@ -36,9 +35,7 @@ clean_into(char *dst, size_t size, const char *src, size_t len,
 		size_t seq = 0;
 
 		if (c < 0x80) {
-			if (c == '\n' && keep_newlines)
-				dst[o++] = '\n';
-			else if (c == '\t')
+			if (c == '\t')
 				dst[o++] = ' ';
 			else if (c < 0x20 || c == 0x7f)
 				dst[o++] = '?';
@@ -76,11 +73,6 @@ clean_into(char *dst, size_t size, const char *src, size_t len,
 	dst[o] = '\0';
 }
 
-void
-cos_clean_text(char *dst, size_t size, const char *src, size_t len)
-{
-	clean_into(dst, size, src, len, 0);
-}
 
 int
 cos_error_set(struct cos_error *err, int status, const char *fmt, ...)
@@ -94,7 +86,7 @@ cos_error_set(struct cos_error *err, int status, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	err->status = status;
-	clean_into(err->message, sizeof(err->message), raw, strlen(raw), 0);
+	cos_clean_text(err->message, sizeof(err->message), raw, strlen(raw));
 	cos_wipe(raw, sizeof(raw));
 	return status;
 }
@@ -110,7 +102,7 @@ cos_error_hint(struct cos_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	clean_into(err->hint, sizeof(err->hint), raw, strlen(raw), 0);
+	cos_clean_text(err->hint, sizeof(err->hint), raw, strlen(raw));
 }
 
 int

@@ -1,6 +1,7 @@
 /*
  * test_format.c - output formats: exact text, quoting, and refusals.
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 

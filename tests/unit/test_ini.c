@@ -2,6 +2,7 @@
  * test_ini.c - INI reading as configparser does it, and byte-preserving
  * rewrites.
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

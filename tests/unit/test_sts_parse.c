@@ -1,6 +1,7 @@
 /*
  * test_sts_parse.c - parsing STS responses: errors, bounds, wrong types.
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
