@@ -846,110 +846,6 @@ configure_passphrase(struct cli *cli, struct configure_args *a)
 /* ------------------------------------------------------------------ */
 /* Interactive setup on /dev/tty                                       */
 
-static volatile sig_atomic_t tty_interrupted;
-
-static void
-on_interrupt(int sig)
-{
-	(void)sig;
-	tty_interrupted = 1;
-}
-
-struct tty {
-	int fd;
-	struct termios saved;
-	int have_saved;
-	struct sigaction old_int, old_term;
-};
-
-static int
-tty_open(struct tty *t)
-{
-	struct sigaction sa;
-
-	memset(t, 0, sizeof(*t));
-	t->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (t->fd < 0)
-		return -1;
-	t->have_saved = tcgetattr(t->fd, &t->saved) == 0;
-	/* Without SA_RESTART, Ctrl-C interrupts read() so that the echo can
-	 * be restored before the command stops. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &t->old_int);
-	sigaction(SIGTERM, &sa, &t->old_term);
-	return 0;
-}
-
-static void
-tty_close(struct tty *t)
-{
-	if (t->have_saved)
-		tcsetattr(t->fd, TCSAFLUSH, &t->saved);
-	sigaction(SIGINT, &t->old_int, NULL);
-	sigaction(SIGTERM, &t->old_term, NULL);
-	close(t->fd);
-}
-
-static void
-tty_puts(struct tty *t, const char *s)
-{
-	cli_write_all(t->fd, s, strlen(s));
-}
-
-/* Reads one line into buf (size bytes) after prompt, with echo off when
- * echo is 0.  Returns COS_OK, COS_ERR_INTERRUPTED or COS_ERR_USAGE when
- * the line does not fit. */
-static int
-tty_read_line(struct tty *t, const char *prompt, int echo, char *buf,
-    size_t size)
-{
-	struct termios quiet;
-	size_t len = 0;
-	int status = COS_OK, too_long = 0;
-	ssize_t n;
-	char c;
-
-	if (!echo && t->have_saved) {
-		quiet = t->saved;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		tcsetattr(t->fd, TCSAFLUSH, &quiet);
-	}
-	tty_puts(t, prompt);
-	for (;;) {
-		n = read(t->fd, &c, 1);
-		if (n < 0 && errno == EINTR && !tty_interrupted)
-			continue;
-		if (n < 0 || tty_interrupted) {
-			status = COS_ERR_INTERRUPTED;
-			break;
-		}
-		if (n == 0 && len == 0) {
-			status = COS_ERR_INTERRUPTED;
-			break;
-		}
-		if (n == 0 || c == '\n' || c == '\r')
-			break;
-		if (len + 1 < size)
-			buf[len++] = c;
-		else
-			too_long = 1;
-	}
-	c = 0;
-	buf[len] = '\0';
-	if (!echo && t->have_saved) {
-		tcsetattr(t->fd, TCSAFLUSH, &t->saved);
-		tty_puts(t, "\n");
-	}
-	if (status == COS_OK && too_long)
-		status = COS_ERR_USAGE;
-	if (status != COS_OK)
-		cos_wipe(buf, size);
-	return status;
-}
-
 struct question {
 	const char *key;
 	const char *label;
@@ -970,8 +866,7 @@ static const struct question questions[] = {
 /* Asks one question until the answer is stored, kept (Enter) or the
  * attempts run out. */
 static int
-ask(struct cli *cli, struct tty *t, const char *profile,
-    const struct question *q)
+ask(struct cli *cli, const char *profile, const struct question *q)
 {
 	struct cos_error err;
 	enum cos_origin origin;
@@ -992,17 +887,17 @@ ask(struct cli *cli, struct tty *t, const char *profile,
 		snprintf(shown, sizeof(shown), "none");
 	}
 	cos_secret_free(current);
-	snprintf(prompt, sizeof(prompt), "%s [%s]: ", q->label, shown);
+	snprintf(prompt, sizeof(prompt), "%s [%s]", q->label, shown);
 	if ((answer = cos_secret_alloc(VALUE_MAX + 1)) == NULL)
 		return cli_fail(COS_ERR_OTHER, "out of memory");
 	for (attempt = 1; attempt <= ATTEMPTS; attempt++) {
-		status = tty_read_line(t, prompt, q->echo, answer, VALUE_MAX + 1);
-		if (status == COS_ERR_INTERRUPTED) {
-			tty_puts(t, "\n");
+		cos_error_clear(&err);
+		status = cos_tty_read_line(prompt, q->echo, answer,
+		    VALUE_MAX + 1, NULL, NULL, NULL, &err);
+		if (status == COS_ERR_INTERRUPTED)
 			break;
-		}
 		if (status != COS_OK) {
-			tty_puts(t, "Error: the value is too long.\n");
+			cli_report(&err);
 			continue;
 		}
 		if (answer[0] == '\0')
@@ -1011,13 +906,7 @@ ask(struct cli *cli, struct tty *t, const char *profile,
 		status = cos_store_set(cli->ctx, profile, q->key, answer, &err);
 		if (status != COS_ERR_USAGE)
 			break;
-		tty_puts(t, "Error: ");
-		tty_puts(t, err.message);
-		tty_puts(t, "\n");
-		if (err.hint[0] != '\0') {
-			tty_puts(t, err.hint);
-			tty_puts(t, "\n");
-		}
+		cli_report(&err);
 	}
 	cos_secret_free(answer);
 	if (status == COS_ERR_INTERRUPTED)
@@ -1037,14 +926,14 @@ configure_interactive(struct cli *cli, struct configure_args *a)
 	const struct question *q;
 	struct cos_error err;
 	const char *profile;
-	struct tty t;
-	int status;
+	int tty, status;
 
 	cos_error_clear(&err);
 	profile = chosen_profile(a, &err, &status);
 	if (status != COS_OK)
 		return cli_report(&err);
-	if (tty_open(&t) != 0) {
+	tty = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (tty < 0) {
 		cli_fail(COS_ERR_USAGE, "'cos configure' asks its questions on "
 		    "a terminal, and there is none");
 		fputs("Use the non-interactive commands instead:\n"
@@ -1054,13 +943,12 @@ configure_interactive(struct cli *cli, struct configure_args *a)
 		    "  cos configure get KEY, cos configure list\n", stderr);
 		return COS_ERR_USAGE;
 	}
-	tty_puts(&t, "Configuring profile '");
-	tty_puts(&t, profile);
-	tty_puts(&t, "'.  Press Enter to keep the value in brackets.\n");
+	dprintf(tty, "Configuring profile '%s'.  Press Enter to keep the value "
+	    "in brackets.\n", profile);
+	close(tty);
 	status = 0;
 	for (q = questions; q->key != NULL && status == 0; q++)
-		status = ask(cli, &t, profile, q);
-	tty_close(&t);
+		status = ask(cli, profile, q);
 	return status;
 }
 

@@ -338,6 +338,11 @@ int cos_format_credentials(const struct cos_credentials *creds,
 int cos_tty_read_secret(const char *prompt, char *buf, size_t size,
     cos_interrupt_fn interrupted, void *userdata,
     const char *no_terminal_hint, struct cos_error *err);
+/* The same with echo left on when echo is nonzero, for answers that are
+ * not secret. */
+int cos_tty_read_line(const char *prompt, int echo, char *buf, size_t size,
+    cos_interrupt_fn interrupted, void *userdata,
+    const char *no_terminal_hint, struct cos_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Support shared by the bash builtin and the zsh module               */

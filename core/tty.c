@@ -1,5 +1,5 @@
 /*
- * tty.c - reads a secret from /dev/tty with echo off, for the front ends
+ * tty.c - reads a line, usually a secret with echo off, from /dev/tty for the front ends
  * (the cos command, the bash builtin and the zsh module).  The core itself
  * never calls it: it requests a passphrase through the context's callback.
  *
@@ -135,6 +135,15 @@ cos_tty_read_secret(const char *prompt, char *buf, size_t size,
     cos_interrupt_fn interrupted, void *userdata,
     const char *no_terminal_hint, struct cos_error *err)
 {
+	return cos_tty_read_line(prompt, 0, buf, size, interrupted, userdata,
+	    no_terminal_hint, err);
+}
+
+int
+cos_tty_read_line(const char *prompt, int echo, char *buf, size_t size,
+    cos_interrupt_fn interrupted, void *userdata,
+    const char *no_terminal_hint, struct cos_error *err)
+{
 	struct saved_signals saved;
 	struct termios old_mode, quiet_mode;
 	int fd, echo_off = 0, status, sig;
@@ -153,7 +162,7 @@ cos_tty_read_secret(const char *prompt, char *buf, size_t size,
 	}
 
 	catch_prompt_signals(&saved);
-	if (tcgetattr(fd, &old_mode) == 0) {
+	if (!echo && tcgetattr(fd, &old_mode) == 0) {
 		quiet_mode = old_mode;
 		quiet_mode.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet_mode.c_lflag |= ICANON | ISIG;
@@ -165,7 +174,9 @@ cos_tty_read_secret(const char *prompt, char *buf, size_t size,
 	status = read_line(fd, buf, size, &saved.mask, interrupted, userdata);
 	if (echo_off)
 		tcsetattr(fd, TCSAFLUSH, &old_mode);
-	write_tty(fd, "\n");
+	/* With echo on, the terminal has shown the user's Enter already. */
+	if (echo_off || status != COS_OK)
+		write_tty(fd, "\n");
 	close(fd);
 	sig = caught_signal;
 	restore_prompt_signals(&saved);
