@@ -96,6 +96,31 @@ on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
+/* Checks the port of HOST[:PORT], if any: 1 to 65535.  An IPv6 literal
+ * such as [::1]:8443 keeps its colons inside the brackets. */
+static int
+valid_port(const char *hostport, size_t len)
+{
+	const char *bracket = memchr(hostport, ']', len);
+	const char *start = bracket != NULL ? bracket + 1 : hostport;
+	const char *colon = memchr(start, ':', len - (size_t)(start - hostport));
+	long port = 0;
+	const char *c;
+
+	if (colon == NULL)
+		return 1;
+	if (colon + 1 == hostport + len)
+		return 0;
+	for (c = colon + 1; c < hostport + len; c++) {
+		if (*c < '0' || *c > '9')
+			return 0;
+		port = port * 10 + (*c - '0');
+		if (port > 65535)
+			return 0;
+	}
+	return port >= 1;
+}
+
 int
 cos_http_url_host(const char *url, char *host, size_t size,
     struct cos_error *err)
@@ -113,10 +138,16 @@ cos_http_url_host(const char *url, char *host, size_t size,
 	p = url + 8;
 	end = p + strcspn(p, "/?#");
 	len = (size_t)(end - p);
-	if (len == 0 || memchr(p, '@', len) != NULL || len >= size ||
-	    strcspn(p, " \t\r\n") < len) {
+	if (memchr(p, '@', len) != NULL) {
+		cos_error_set(err, COS_ERR_USAGE, "STS endpoint '%s' contains "
+		    "user information ('@'), which cos does not send", url);
+		cos_error_hint(err, "Use a URL of the form https://HOST[:PORT]");
+		return COS_ERR_USAGE;
+	}
+	if (len == 0 || len >= size || strcspn(p, " \t\r\n") < len ||
+	    !valid_port(p, len)) {
 		cos_error_set(err, COS_ERR_USAGE,
-		    "STS endpoint '%s' has no valid host", url);
+		    "STS endpoint '%s' has no valid host or port", url);
 		cos_error_hint(err, "Use a URL of the form https://HOST[:PORT]");
 		return COS_ERR_USAGE;
 	}
@@ -125,11 +156,23 @@ cos_http_url_host(const char *url, char *host, size_t size,
 	return COS_OK;
 }
 
+/* Returns nonzero when value holds a control character.  A CR or LF in a
+ * header value would end the header and let the rest pass as headers of
+ * its own. */
+static int
+has_control(const char *value)
+{
+	for (; *value != '\0'; value++)
+		if ((unsigned char)*value < 0x20 || *value == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* Builds the header list in our own nodes, so that the X-TC-Token value is
  * not duplicated into memory we cannot wipe. */
 static struct curl_slist *
 build_headers(const struct cos_http_request *req, struct curl_slist *nodes,
-    char **lines)
+    char **lines, struct cos_error *err)
 {
 	size_t i;
 
@@ -137,11 +180,22 @@ build_headers(const struct cos_http_request *req, struct curl_slist *nodes,
 		const struct cos_http_header *h = &req->headers[i];
 		struct cos_buf line;
 
+		if (has_control(h->value)) {
+			cos_error_set(err, COS_ERR_USAGE, "the %s header would "
+			    "contain a control character such as a line break; "
+			    "refusing to send it", h->name);
+			cos_error_hint(err, "Check the credentials for stray "
+			    "line breaks: cos configure list");
+			return NULL;
+		}
+
 		cos_buf_init(&line, 1, 0);
 		cos_buf_printf(&line, "%s: %s", h->name, h->value);
 		lines[i] = cos_buf_take(&line, NULL);
-		if (lines[i] == NULL)
+		if (lines[i] == NULL) {
+			cos_error_set(err, COS_ERR_OTHER, "out of memory");
 			return NULL;
+		}
 		nodes[i].data = lines[i];
 		nodes[i].next = i + 1 < req->header_count ? &nodes[i + 1] : NULL;
 	}
@@ -245,9 +299,10 @@ cos_http_post(struct cos_ctx *ctx, const struct cos_http_request *req,
 		status = cos_error_set(err, COS_ERR_OTHER, "out of memory");
 		goto out;
 	}
-	headers = build_headers(req, nodes, lines);
+	headers = build_headers(req, nodes, lines, err);
 	if (headers == NULL) {
-		status = cos_error_set(err, COS_ERR_OTHER, "out of memory");
+		status = err != NULL && err->status != 0 ? err->status :
+		    COS_ERR_OTHER;
 		goto out;
 	}
 	log_request(ctx, req);

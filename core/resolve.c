@@ -10,6 +10,7 @@
  * `cos token` always takes steps 3 and 4: it needs a permanent key.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,10 +115,54 @@ setting_get(struct cos_ctx *ctx, const char *profile, const char *key,
 	return cos_store_get(ctx, profile, key, value, &origin, err);
 }
 
+/* Rejects a credential that cannot travel in an HTTP header: a control
+ * character such as a line break would end the header early.  what names
+ * the value for the message, never the value itself. */
+static int
+check_credential(const char *what, const char *value, struct cos_error *err)
+{
+	size_t i;
+
+	for (i = 0; value[i] != '\0'; i++) {
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+			cos_error_set(err, COS_ERR_USAGE, "%s contains a control "
+			    "character at position %zu", what, i + 1);
+			cos_error_hint(err, "Set it again without line breaks or "
+			    "spaces around it.");
+			return COS_ERR_USAGE;
+		}
+	}
+	return COS_OK;
+}
+
+/* Checks the three values of creds, which came from where. */
+static int
+check_credentials(const struct cos_credentials *c, const char *where,
+    struct cos_error *err)
+{
+	char what[160];
+	int status;
+
+	snprintf(what, sizeof(what), "the secret_id %s", where);
+	if ((status = check_credential(what, c->secret_id, err)) != COS_OK)
+		return status;
+	snprintf(what, sizeof(what), "the secret_key %s", where);
+	if ((status = check_credential(what, c->secret_key, err)) != COS_OK)
+		return status;
+	snprintf(what, sizeof(what), "the token %s", where);
+	if (c->token != NULL &&
+	    (status = check_credential(what, c->token, err)) != COS_OK)
+		return status;
+	return COS_OK;
+}
+
+enum { TEMPORARY_IN_ENV = 1, TEMPORARY_IN_PROFILE = 2 };
+
 /* Reads the permanent key: COS_SECRET_ID and COS_SECRET_KEY when no
  * COS_TOKEN marks them as temporary, else the profile's, unless the
  * profile holds an imported token.  Both stay NULL when there is none;
- * *temporary tells whether temporary credentials were seen instead. */
+ * *temporary tells where temporary credentials were seen instead: 0
+ * nowhere, TEMPORARY_IN_ENV or TEMPORARY_IN_PROFILE. */
 static int
 permanent_key_get(struct cos_ctx *ctx, struct settings *s, int *temporary,
     struct cos_error *err)
@@ -128,13 +173,18 @@ permanent_key_get(struct cos_ctx *ctx, struct settings *s, int *temporary,
 	enum cos_origin origin;
 	int status;
 
-	*temporary = cos_getenv("COS_TOKEN") != NULL;
+	*temporary = cos_getenv("COS_TOKEN") != NULL ? TEMPORARY_IN_ENV : 0;
 	if (!*temporary && (env_id != NULL || env_key != NULL)) {
 		if (env_id == NULL || env_key == NULL)
 			return cos_error_set(err, COS_ERR_USAGE, "%s is set but "
 			    "%s is not; set both or neither", env_id != NULL ?
 			    "COS_SECRET_ID" : "COS_SECRET_KEY", env_id != NULL ?
 			    "COS_SECRET_KEY" : "COS_SECRET_ID");
+		if ((status = check_credential("COS_SECRET_ID", env_id,
+		    err)) != COS_OK ||
+		    (status = check_credential("COS_SECRET_KEY", env_key,
+		    err)) != COS_OK)
+			return status;
 		s->secret_id = cos_secret_strdup(env_id);
 		s->secret_key = cos_secret_strdup(env_key);
 		if (s->secret_id == NULL || s->secret_key == NULL)
@@ -147,7 +197,7 @@ permanent_key_get(struct cos_ctx *ctx, struct settings *s, int *temporary,
 		return status;
 	if (token != NULL) {
 		cos_secret_free(token);
-		*temporary = 1;
+		*temporary = TEMPORARY_IN_PROFILE;
 		return COS_OK;
 	}
 	if ((status = cos_store_get(ctx, s->profile, "secret_id",
@@ -160,6 +210,19 @@ permanent_key_get(struct cos_ctx *ctx, struct settings *s, int *temporary,
 		    "%s but no %s", s->profile, s->secret_id != NULL ?
 		    "secret_id" : "secret_key", s->secret_id != NULL ?
 		    "secret_key" : "secret_id");
+	if (s->secret_id != NULL) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "the secret_id of profile '%s'",
+		    s->profile);
+		if ((status = check_credential(what, s->secret_id, err)) != COS_OK)
+			return status;
+		snprintf(what, sizeof(what), "the secret_key of profile '%s'",
+		    s->profile);
+		if ((status = check_credential(what, s->secret_key,
+		    err)) != COS_OK)
+			return status;
+	}
 	return COS_OK;
 }
 
@@ -273,6 +336,13 @@ settings_load(struct cos_ctx *ctx, const struct cos_token_options *opts,
 		s->session_name = default_session_name();
 	if (s->region == NULL || s->endpoint == NULL || s->session_name == NULL) {
 		status = cos_error_set(err, COS_ERR_OTHER, "out of memory");
+		goto out;
+	}
+	if (s->ca_bundle != NULL && access(s->ca_bundle, R_OK) != 0) {
+		status = cos_error_set(err, COS_ERR_USAGE, "CA bundle '%s' "
+		    "cannot be read: %s", s->ca_bundle, strerror(errno));
+		cos_error_hint(err, "Point COS_CA_BUNDLE or the profile key "
+		    "ca_bundle at a readable PEM file.");
 		goto out;
 	}
 	if (!valid_region(s->region)) {
@@ -451,7 +521,14 @@ assume_role(struct cos_ctx *ctx, const struct cos_token_options *opts,
 	    (status = permanent_key_get(ctx, &s, &temporary, err)) != COS_OK)
 		goto out;
 	if (s.secret_id == NULL) {
-		if (temporary) {
+		if (temporary == TEMPORARY_IN_ENV) {
+			status = cos_error_set(err, COS_ERR_OTHER, "no permanent "
+			    "key is configured for profile '%s', and the "
+			    "credentials in the environment (COS_TOKEN) are "
+			    "temporary, which cannot request new ones", s.profile);
+			cos_error_hint(err, "Set a permanent key for the profile: "
+			    "cos configure --profile %s", s.profile);
+		} else if (temporary == TEMPORARY_IN_PROFILE) {
 			status = cos_error_set(err, COS_ERR_OTHER, "cos token "
 			    "needs a permanent key, but profile '%s' has only "
 			    "temporary credentials", s.profile);
@@ -519,6 +596,7 @@ env_token_credentials(struct cos_credentials **out, struct cos_error *err)
 	const char *expiration = cos_getenv("COS_TOKEN_EXPIRATION");
 	struct cos_credentials *c;
 	int64_t expires = 0;
+	int status;
 
 	if (id == NULL || key == NULL)
 		return cos_error_set(err, COS_ERR_USAGE, "COS_TOKEN is set but "
@@ -549,6 +627,11 @@ env_token_credentials(struct cos_credentials **out, struct cos_error *err)
 		cos_credentials_free(c);
 		return cos_error_set(err, COS_ERR_OTHER, "out of memory");
 	}
+	if ((status = check_credentials(c, "in the environment (COS_SECRET_ID, "
+	    "COS_SECRET_KEY, COS_TOKEN)", err)) != COS_OK) {
+		cos_credentials_free(c);
+		return status;
+	}
 	*out = c;
 	return COS_OK;
 }
@@ -561,6 +644,7 @@ imported_token_credentials(struct cos_ctx *ctx, const char *profile,
 {
 	struct cos_credentials *c;
 	char *expiration = NULL;
+	char where[160];
 	enum cos_origin origin;
 	int status;
 
@@ -600,6 +684,9 @@ imported_token_credentials(struct cos_ctx *ctx, const char *profile,
 			goto out;
 		}
 	}
+	snprintf(where, sizeof(where), "imported into profile '%s'", profile);
+	if ((status = check_credentials(c, where, err)) != COS_OK)
+		goto out;
 	c->source = COS_SOURCE_IMPORTED_TOKEN;
 	*out = c;
 	c = NULL;
