@@ -197,6 +197,51 @@ check_private(const char *path, const struct stat *st, struct cos_error *err)
 	return COS_ERR_OTHER;
 }
 
+/* Every file in the configuration directory steers cos: config names the
+ * STS endpoint and the CA to trust.  So no file there, and not the
+ * directory itself, may belong to another user or be writable by one. */
+static int
+check_trusted(const char *path, const struct stat *st, const char *what,
+    struct cos_error *err)
+{
+	char quoted[1024];
+
+	if (st->st_uid != geteuid())
+		return cos_error_set(err, COS_ERR_OTHER,
+		    "%s '%s' belongs to another user (uid %lu); refusing to "
+		    "use it", what, path, (unsigned long)st->st_uid);
+	if ((st->st_mode & 022) == 0)
+		return COS_OK;
+	cos_shell_quote(path, quoted, sizeof(quoted));
+	cos_error_set(err, COS_ERR_OTHER, "%s '%s' is writable by other users "
+	    "(mode %04o); refusing to use it", what, path,
+	    (unsigned)(st->st_mode & 07777));
+	cos_error_hint(err, "Fix it with: chmod go-w %s", quoted);
+	return COS_ERR_OTHER;
+}
+
+static int
+check_parent_directory(const char *path, struct cos_error *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t len;
+
+	if (slash == NULL)
+		return COS_OK;
+	len = slash == path ? 1 : (size_t)(slash - path);
+	if (len >= sizeof(dir))
+		return cos_error_set(err, COS_ERR_OTHER, "path '%s' is too long",
+		    path);
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	if (stat(dir, &st) != 0)
+		return cos_error_set(err, COS_ERR_OTHER, "cannot read '%s': %s",
+		    dir, strerror(errno));
+	return check_trusted(dir, &st, "directory", err);
+}
+
 int
 cos_file_read(const char *path, int private_file, char **data, size_t *len,
     struct cos_error *err)
@@ -237,6 +282,9 @@ cos_file_read(const char *path, int private_file, char **data, size_t *len,
 		goto out;
 	}
 	if (private_file && (status = check_private(path, &st, err)) != COS_OK)
+		goto out;
+	if ((status = check_trusted(path, &st, "file", err)) != COS_OK ||
+	    (status = check_parent_directory(path, err)) != COS_OK)
 		goto out;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
