@@ -274,9 +274,12 @@ render_table(struct cos_buf *b, const struct cos_credentials *c,
 	    (long)(c->expired_time - c->requested_time);
 
 	widths[0] = table_cell(cells[0], sizeof(cells[0]), "Value", 64);
+	/* The table is for reading, not for copying: the id may show as
+	 * much as the Python COS CLI shows, the key and token only enough to
+	 * tell two sets apart. */
 	widths[1] = table_cell(cells[1], sizeof(cells[1]), c->secret_id, 20);
-	widths[2] = table_cell(cells[2], sizeof(cells[2]), c->secret_key, 20);
-	widths[3] = table_cell(cells[3], sizeof(cells[3]), c->token, 50);
+	widths[2] = table_cell(cells[2], sizeof(cells[2]), c->secret_key, 4);
+	widths[3] = table_cell(cells[3], sizeof(cells[3]), c->token, 16);
 	snprintf(cells[4], sizeof(cells[4]), "%lds (%ldh %ldm)", duration,
 	    duration / 3600, duration % 3600 / 60);
 	widths[4] = strlen(cells[4]);

@@ -142,8 +142,8 @@ static void
 test_table(void)
 {
 	struct cos_credentials *c = make_creds(
-	    "AKIDabcdefghijklmnopqrstuvwxyz", "short",
-	    "tokentokentokentokentokentokentokentokentokentoken-rest\x1b[31m");
+	    "AKIDabcdefghijklmnopqrstuvwxyz", "k\x1b[3secretkey",
+	    "tokentokentokentokentokentokentokentokentokentoken-rest");
 	char *out;
 	int status;
 
@@ -158,8 +158,14 @@ test_table(void)
 	    != NULL, "table shows the local expiry time");
 	tap_ok(out != NULL && strchr(out, '\x1b') == NULL,
 	    "table drops control characters");
-	tap_ok(out != NULL && strstr(out, "-rest") == NULL,
-	    "table shortens the token");
+	tap_ok(out != NULL && strstr(out, "| TmpSecretKey | k?[3...") != NULL,
+	    "table shows four characters of the key");
+	tap_ok(out != NULL && strstr(out, "secretkey") == NULL,
+	    "table hides the rest of the key");
+	tap_ok(out != NULL && strstr(out, "| Token        | tokentokentokent...")
+	    != NULL, "table shows sixteen characters of the token");
+	tap_ok(out != NULL && strstr(out, "tokentokentokentok") == NULL,
+	    "table hides the rest of the token");
 	cos_secret_free(out);
 
 	out = render(c, COS_FORMAT_TABLE, 1, &status);
