@@ -101,7 +101,7 @@ int cli_write_all(int fd, const void *data, size_t len);
 /* Reads a line from /dev/tty with echo off after writing prompt to
  * /dev/tty.  Fails with a clear error when there is no terminal. */
 int cli_read_secret_tty(const char *prompt, char *buf, size_t size,
-    struct cos_error *err);
+    const char *no_terminal_hint, struct cos_error *err);
 /* Passphrase callback for the core: COS_PASSPHRASE_FILE is handled in the
  * core; this prompts on the terminal. */
 int cli_passphrase(void *userdata, const char *prompt, char *buf,

@@ -346,7 +346,7 @@ configure_set(struct cli *cli, struct configure_args *a)
 	const char *arg = a->operand_count > 2 ? a->operands[2] : NULL;
 	const char *profile;
 	struct cos_error err;
-	char *value = NULL, label[64];
+	char *value = NULL, label[64], hint[128];
 	int status;
 
 	cos_error_clear(&err);
@@ -367,7 +367,10 @@ configure_set(struct cli *cli, struct configure_args *a)
 		snprintf(label, sizeof(label), "Value of %s", key);
 		if ((value = cos_secret_alloc(VALUE_MAX + 1)) == NULL)
 			return cli_fail(COS_ERR_OTHER, "out of memory");
-		status = cli_read_secret_tty(label, value, VALUE_MAX + 1, &err);
+		snprintf(hint, sizeof(hint), "Pass the value on stdin instead: "
+		    "cos configure set %s -", key);
+		status = cli_read_secret_tty(label, value, VALUE_MAX + 1, hint,
+		    &err);
 		if (status != COS_OK) {
 			cos_secret_free(value);
 			return cli_report(&err);

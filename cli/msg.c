@@ -12,13 +12,18 @@
 #include "cli.h"
 #include "banned.h"
 
+/* Prints one message line.  Arguments often come from the command line,
+ * so the text is cut to a bounded length and cleaned of control
+ * characters (an escape sequence in argv must not reach the terminal). */
 static void
 vreport(const char *prefix, const char *fmt, va_list ap)
 {
+	char raw[1024], clean[1024];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	cos_clean_text(clean, sizeof(clean), raw, strlen(raw));
 	fflush(stdout);
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s%s\n", prefix, clean);
 }
 
 int
@@ -103,10 +108,10 @@ cli_write_all(int fd, const void *data, size_t len)
 
 int
 cli_read_secret_tty(const char *prompt, char *buf, size_t size,
-    struct cos_error *err)
+    const char *no_terminal_hint, struct cos_error *err)
 {
 	return cos_tty_read_secret(prompt, buf, size, NULL, NULL,
-	    "Set COS_PASSPHRASE_FILE, or pass the value on stdin.", err);
+	    no_terminal_hint, err);
 }
 
 int
@@ -114,5 +119,6 @@ cli_passphrase(void *userdata, const char *prompt, char *buf, size_t size,
     struct cos_error *err)
 {
 	(void)userdata;
-	return cli_read_secret_tty(prompt, buf, size, err);
+	return cli_read_secret_tty(prompt, buf, size, "Set COS_PASSPHRASE_FILE "
+	    "to a file whose first line is the passphrase.", err);
 }

@@ -154,8 +154,8 @@ cos_tty_read_line(const char *prompt, int echo, char *buf, size_t size,
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		cos_error_clear(err);
-		cos_error_set(err, COS_ERR_USAGE, "no terminal to ask for %s on",
-		    prompt);
+		cos_error_set(err, COS_ERR_USAGE, "no terminal (/dev/tty) to "
+		    "show the prompt '%s' on", prompt);
 		if (no_terminal_hint != NULL)
 			cos_error_hint(err, "%s", no_terminal_hint);
 		return COS_ERR_USAGE;

@@ -239,6 +239,13 @@ unreadable() {
 		cp -a "$COS_CONFIG_DIR" "$top/.cos"
 		chown -R 65534:65534 "$top"
 		export HOME=$top COS_CONFIG_DIR=$top/.cos RUN_AS_NOBODY=1
+		# A checkout inside a private directory (mktemp -d) is out of
+		# nobody's reach: run a copy of cos from the new top instead.
+		if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+			test -x "$COS_BIN"; then
+			cp "$COS_BIN" "$top/cos" && chmod 755 "$top/cos" &&
+				export COS_BIN=$top/cos || return 1
+		fi
 		if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
 			test -x "$COS_BIN"; then
 			echo "nobody cannot run $COS_BIN" >&2
@@ -402,7 +409,7 @@ wrong-passphrase        | sealed && passphrase && passphrase_file 'the wrong pas
 empty-passphrase-file   | sealed && passphrase && passphrase_file '' | 1 | has an empty first line
 long-passphrase-line    | sealed && passphrase && passphrase_file "$(long 1100 p)" | 1 | is longer than 1024 bytes
 missing-passphrase-file | sealed && passphrase && export COS_PASSPHRASE_FILE=/nonexistent/pass | 1 | Error: cannot open the passphrase file '/nonexistent/pass' (from COS_PASSPHRASE_FILE): No such file or directory
-no-terminal-to-ask      | sealed && passphrase && unset COS_PASSPHRASE_FILE | 2 | Error: no terminal to ask for ... Set COS_PASSPHRASE_FILE
+no-terminal-to-ask      | sealed && passphrase && unset COS_PASSPHRASE_FILE | 2 | Error: no terminal (/dev/tty) to show the prompt ... Set COS_PASSPHRASE_FILE
 EOF
 }
 
