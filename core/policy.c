@@ -15,6 +15,8 @@
 
 #include "policy.h"
 
+#define COS_PREFIX_MAX 850
+
 static const char *const read_actions[] = {
 	"GetBucket", "GetObject", "HeadObject", "OptionsObject", "ListParts",
 	"ListMultipartUploads", NULL
@@ -82,6 +84,14 @@ static int
 check_prefix(const char *prefix, struct cos_error *err)
 {
 	size_t i;
+
+	/* An encoded COS object key is at most 850 bytes (Tencent Cloud COS
+	 * documentation, "Object Overview"), so a longer prefix matches
+	 * nothing. */
+	if (strlen(prefix) > COS_PREFIX_MAX)
+		return cos_error_set(err, COS_ERR_USAGE, "prefix is %zu bytes "
+		    "long, over the limit of %d", strlen(prefix),
+		    COS_PREFIX_MAX);
 
 	for (i = 0; prefix[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)prefix[i];
