@@ -263,3 +263,86 @@ print("ok")' "$output" "$id" "$expired"
 	[ "$status" -eq 0 ]
 	[[ $output == *"3 rejected by the service"* ]]
 }
+
+@test "line break in a key never reaches a header" {
+	COS_SECRET_ID="$EMULATOR_SECRET_ID"$'\r\nX-Injected: 1' \
+		COS_SECRET_KEY=$EMULATOR_SECRET_KEY run --separate-stderr "$COS" token
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "Error: COS_SECRET_ID contains a control character at position $(( ${#EMULATOR_SECRET_ID} + 1 ))
+Set it again without line breaks or spaces around it." ]
+	COS_SECRET_ID=AKIDx COS_SECRET_KEY=k COS_TOKEN=$'tok\nX-Injected: 1' \
+		run --separate-stderr "$COS" whoami
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"the token in the environment"*"control character at position 4"* ]]
+	[ "$(emulator_count AssumeRole)" -eq 0 ]
+	[ "$(emulator_count GetCallerIdentity)" -eq 0 ]
+}
+
+@test "line break in a stored key is refused" {
+	printf '[default]\nsecret_id = %s\n  X-Injected: yes\nsecret_key = %s\nassume_role = %s\n' \
+		"$EMULATOR_SECRET_ID" "$EMULATOR_SECRET_KEY" "$EMULATOR_ROLE" \
+		>"$COS_CONFIG_DIR/credentials"
+	run --separate-stderr "$COS" token
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"the secret_id of profile 'default' contains a control character"* ]]
+	[ "$(emulator_count AssumeRole)" -eq 0 ]
+}
+
+@test "config writable by others is refused" {
+	"$COS" configure set region ap-beijing
+	chmod 666 "$COS_CONFIG_DIR/config"
+	run --separate-stderr "$COS" token
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"file '$COS_CONFIG_DIR/config' is writable by other users (mode 0666)"* ]]
+	[[ $stderr == *"chmod go-w"* ]]
+	chmod 600 "$COS_CONFIG_DIR/config"
+	chmod 777 "$COS_CONFIG_DIR"
+	run --separate-stderr "$COS" token
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"directory '$COS_CONFIG_DIR' is writable by other users (mode 0777)"* ]]
+	chmod 700 "$COS_CONFIG_DIR"
+	[ "$(emulator_count AssumeRole)" -eq 0 ]
+}
+
+@test "unreadable CA bundle is a usage error" {
+	COS_CA_BUNDLE=/nonexistent/ca.pem run --separate-stderr "$COS" token
+	[ "$status" -eq 2 ]
+	[[ $stderr == "Error: CA bundle '/nonexistent/ca.pem' cannot be read: No such file or directory"* ]]
+	[ "$(emulator_count AssumeRole)" -eq 0 ]
+}
+
+@test "endpoint port and user part are checked" {
+	COS_STS_ENDPOINT=https://127.0.0.1:99999 run --separate-stderr "$COS" token
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"has no valid host or port"* ]]
+	COS_STS_ENDPOINT="https://user@127.0.0.1:$EMULATOR_PORT" run --separate-stderr "$COS" token
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"contains user information ('@')"* ]]
+}
+
+@test "table shows little of the key and token" {
+	run --separate-stderr "$COS" token -o table
+	[ "$status" -eq 0 ]
+	key=$(printf '%s\n' "$output" | sed -n 's/^| TmpSecretKey | \([^ ]*\) .*/\1/p')
+	token=$(printf '%s\n' "$output" | sed -n 's/^| Token        | \([^ ]*\) .*/\1/p')
+	[ "${#key}" -eq 7 ]
+	[[ $key == *... ]]
+	[ "${#token}" -eq 19 ]
+	[[ $token == *... ]]
+}
+
+@test "overlong prefix is rejected" {
+	run --separate-stderr "$COS" token -b examplebucket-1250000000 \
+		-p "$(printf 'a%.0s' {1..851})"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "Error: prefix is 851 bytes long, over the limit of 850" ]
+	[ "$(emulator_count AssumeRole)" -eq 0 ]
+}
+
+@test "escape sequences in arguments are not echoed" {
+	run --separate-stderr "$COS" token $'--\e[31mX'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"unknown option '--?[31mX'"* ]]
+	[[ $stderr != *$'\e'* ]]
+}
