@@ -48,6 +48,11 @@ void cos_error_clear(struct cos_error *err);
  * of control characters.  err may be NULL. */
 int cos_error_set(struct cos_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Copies src into dst (size bytes), replacing control characters and
+ * invalid UTF-8 with '?', so that text from a server or a file is safe on
+ * a terminal.  Always NUL-terminates when size > 0. */
+void cos_clean_text(char *dst, size_t size, const char *src, size_t len);
+
 /* Sets the "what to do next" line of err. */
 void cos_error_hint(struct cos_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

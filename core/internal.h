@@ -30,10 +30,6 @@ struct cos_ctx {
 	long key_ttl;
 };
 
-/* Copies src into dst (size bytes), replacing control characters and
- * invalid UTF-8 with '?', so that text from a server or a file is safe on
- * a terminal.  Always NUL-terminates when size > 0. */
-void cos_clean_text(char *dst, size_t size, const char *src, size_t len);
 
 /* Growable buffer.  With secret set, storage is secret memory and every
  * discarded copy is wiped. */
