@@ -88,6 +88,9 @@ parse_key(struct parse_state *ps, size_t i, size_t first, size_t stop)
 	struct cos_ini_line *l = &ini->lines[i];
 	size_t delim, name_end, j;
 
+	if (ini->text[first] == '[')
+		return line_error(ps, i, "a [section] line without its "
+		    "closing ']'");
 	if (ps->section == NONE)
 		return line_error(ps, i, "a 'key = value' line before any "
 		    "[section] line");
@@ -129,6 +132,11 @@ parse_line(struct parse_state *ps, size_t i)
 	struct cos_ini_line *l = &ini->lines[i];
 	size_t first = l->off, stop = l->end, last;
 
+	/* Editors such as Notepad start a UTF-8 file with a byte order mark.
+	 * It stays in the text, so a rewrite keeps it, but is no content. */
+	if (i == 0 && stop - first >= 3 &&
+	    memcmp(ini->text + first, "\xef\xbb\xbf", 3) == 0)
+		first += 3;
 	while (first < stop && is_space((unsigned char)ini->text[first]))
 		first++;
 	while (stop > first && is_space((unsigned char)ini->text[stop - 1]))

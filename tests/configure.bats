@@ -460,3 +460,23 @@ print(json.load(open(sys.argv[1]))["Credentials"]["TmpSecretKey"])' "$BATS_TEST_
 	run "$COS" configure get secret_key --profile dev
 	[ "$output" = "-das****0123" ]
 }
+
+@test "byte order mark is read and kept" {
+	printf '\357\273\277[default]\nregion = ap-tokyo\n' >"$COS_CONFIG_DIR/config"
+	chmod 600 "$COS_CONFIG_DIR/config"
+	run --separate-stderr "$COS" configure get region
+	[ "$status" -eq 0 ]
+	[ "$output" = ap-tokyo ]
+	"$COS" configure set output json
+	[ "$(head -c 3 "$COS_CONFIG_DIR/config" | od -An -tx1 | tr -d ' ')" = efbbbf ]
+	run --separate-stderr "$COS" configure get output
+	[ "$output" = json ]
+}
+
+@test "section header without bracket is named" {
+	printf '[default\nregion = ap-tokyo\n' >"$COS_CONFIG_DIR/config"
+	chmod 600 "$COS_CONFIG_DIR/config"
+	run --separate-stderr "$COS" configure get region
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"config, line 1: a [section] line without its closing ']'"* ]]
+}
