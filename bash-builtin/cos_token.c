@@ -37,11 +37,6 @@ static const char *const credential_names[CREDENTIAL_VARS] = {
 };
 enum { VAR_SECRET_ID, VAR_SECRET_KEY, VAR_TOKEN, VAR_EXPIRATION };
 
-/* Default idle time of the unlocked master key, in seconds, and the upper
- * bound accepted from COS_KEY_CACHE_SECONDS. */
-#define KEY_TTL_DEFAULT 900L
-#define KEY_TTL_MAX 86400L
-
 /* The maximum number of words cos_token accepts; more is a usage error. */
 #define MAX_WORDS 256
 
@@ -138,55 +133,8 @@ make_ctx(struct cos_error *err)
 	cos_ctx_set_log(ctx, log_line, NULL, COS_LOG_WARN);
 	cos_ctx_set_interrupt(ctx, shell_interrupted, NULL);
 	cos_ctx_set_passphrase(ctx, ask_passphrase, NULL);
-	cos_ctx_set_key_ttl(ctx, KEY_TTL_DEFAULT);
+	cos_ctx_set_key_ttl(ctx, COS_BUILTIN_KEY_TTL_DEFAULT);
 	shell_ctx = ctx;
-	return COS_OK;
-}
-
-/* Returns nonzero when the context's configuration directory is still
- * the one that COS_CONFIG_DIR or HOME name, by the rule cos_ctx_new()
- * follows.  An unset HOME keeps the context. */
-static int
-ctx_dir_current(void)
-{
-	const char *dir = cos_getenv("COS_CONFIG_DIR");
-	const char *home;
-	char wanted[4096];
-
-	if (dir != NULL)
-		return strcmp(dir, cos_ctx_config_dir(shell_ctx)) == 0;
-	home = cos_getenv("HOME");
-	if (home == NULL)
-		return 1;
-	snprintf(wanted, sizeof(wanted), "%s/.cos", home);
-	return strcmp(wanted, cos_ctx_config_dir(shell_ctx)) == 0;
-}
-
-/* Reads COS_KEY_CACHE_SECONDS into *ttl: KEY_TTL_DEFAULT when unset. */
-static int
-key_ttl_from_env(long *ttl, struct cos_error *err)
-{
-	const char *text = cos_getenv("COS_KEY_CACHE_SECONDS");
-	char *end;
-	long v;
-
-	if (text == NULL) {
-		*ttl = KEY_TTL_DEFAULT;
-		return COS_OK;
-	}
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
-	    v > KEY_TTL_MAX) {
-		cos_error_set(err, COS_ERR_USAGE, "invalid "
-		    "COS_KEY_CACHE_SECONDS '%s': expected a whole number of "
-		    "seconds from 0 to %ld", text, KEY_TTL_MAX);
-		cos_error_hint(err, "Set it to 0 to never keep the unlocked "
-		    "key, or unset it for the default of %ld.",
-		    KEY_TTL_DEFAULT);
-		return COS_ERR_USAGE;
-	}
-	*ttl = v;
 	return COS_OK;
 }
 
@@ -199,10 +147,11 @@ prepare_ctx(struct cos_error *err)
 	long ttl;
 	int status;
 
-	status = key_ttl_from_env(&ttl, err);
+	status = cos_builtin_key_ttl(cos_getenv("COS_KEY_CACHE_SECONDS"), &ttl,
+	    err);
 	if (status != COS_OK)
 		return status;
-	if (shell_ctx != NULL && !ctx_dir_current()) {
+	if (shell_ctx != NULL && cos_ctx_config_dir_changed(shell_ctx)) {
 		cos_ctx_free(shell_ctx);
 		shell_ctx = NULL;
 	}

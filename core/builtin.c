@@ -556,3 +556,29 @@ cos_builtin_status(const char *secret_id, const char *token,
 	    text != NULL ? text : "");
 	free(text);
 }
+
+int
+cos_builtin_key_ttl(const char *text, long *out, struct cos_error *err)
+{
+	char *end;
+	long v;
+
+	if (text == NULL || text[0] == '\0') {
+		*out = COS_BUILTIN_KEY_TTL_DEFAULT;
+		return COS_OK;
+	}
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > COS_BUILTIN_KEY_TTL_MAX) {
+		cos_error_set(err, COS_ERR_USAGE, "invalid COS_KEY_CACHE_SECONDS "
+		    "'%s': expected a whole number of seconds from 0 to %ld",
+		    text, COS_BUILTIN_KEY_TTL_MAX);
+		cos_error_hint(err, "Set it to 0 to never keep the unlocked "
+		    "key, or unset it for the default of %ld.",
+		    COS_BUILTIN_KEY_TTL_DEFAULT);
+		return COS_ERR_USAGE;
+	}
+	*out = v;
+	return COS_OK;
+}

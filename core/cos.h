@@ -389,6 +389,23 @@ int cos_builtin_needs_refresh(int all_set, const char *expiration,
 void cos_builtin_status(const char *secret_id, const char *token,
     const char *expiration, int64_t now, char *out, size_t size);
 
+/* How long the builtins keep an unlocked master key after its last use,
+ * by default and at most (COS_KEY_CACHE_SECONDS), in seconds. */
+#define COS_BUILTIN_KEY_TTL_DEFAULT 900L
+#define COS_BUILTIN_KEY_TTL_MAX 86400L
+
+/* Parses a COS_KEY_CACHE_SECONDS value into *out: NULL or empty gives
+ * COS_BUILTIN_KEY_TTL_DEFAULT.  COS_ERR_USAGE for anything but a whole
+ * number of seconds from 0 to COS_BUILTIN_KEY_TTL_MAX. */
+int cos_builtin_key_ttl(const char *text, long *out, struct cos_error *err);
+
+/* Returns nonzero when COS_CONFIG_DIR, else HOME, now names another
+ * configuration directory than the one ctx was made for (by the rule of
+ * cos_ctx_new).  A long-lived front end then makes a new context, because
+ * a cached master key belongs to one store.  An unset HOME changes
+ * nothing. */
+int cos_ctx_config_dir_changed(const struct cos_ctx *ctx);
+
 /* The long help of the builtin, NULL-terminated lines without newlines. */
 extern const char *const cos_builtin_help[];
 

@@ -130,3 +130,20 @@ cos_ctx_interrupted(struct cos_ctx *ctx)
 	return ctx != NULL && ctx->interrupt_fn != NULL &&
 	    ctx->interrupt_fn(ctx->interrupt_userdata);
 }
+
+int
+cos_ctx_config_dir_changed(const struct cos_ctx *ctx)
+{
+	const char *dir = cos_getenv("COS_CONFIG_DIR");
+	const char *home;
+	size_t len;
+
+	if (dir != NULL)
+		return strcmp(dir, ctx->config_dir) != 0;
+	home = cos_getenv("HOME");
+	if (home == NULL)
+		return 0;
+	len = strlen(home);
+	return strncmp(ctx->config_dir, home, len) != 0 ||
+	    strcmp(ctx->config_dir + len, "/.cos") != 0;
+}

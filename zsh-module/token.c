@@ -40,8 +40,6 @@
 	"[-b BUCKET] [-p PREFIX] [--read-only] [--session-name NAME] " \
 	"[--action ACTION]... [--appid APPID] [--refresh-within SECONDS] " \
 	"| -u | -s"
-#define ZCOS_KEY_TTL_DEFAULT 900L
-#define ZCOS_KEY_TTL_MAX 86400L
 
 #define ZCOS_ENTRY __attribute__((visibility("default")))
 
@@ -104,37 +102,6 @@ log_line(void *userdata, enum cos_log_level level, const char *line)
 /* ------------------------------------------------------------------ */
 /* The core context                                                    */
 
-/* Reads COS_KEY_CACHE_SECONDS: how long an unlocked master key stays
- * cached after its last use.  It is read as a shell parameter, so it need
- * not be exported, and `COS_KEY_CACHE_SECONDS=0 cos_token` works although
- * zsh does not export a new parameter assigned in front of a builtin. */
-static int
-key_ttl(long *out, struct cos_error *err)
-{
-	const char *text = getsparam("COS_KEY_CACHE_SECONDS");
-	char *end;
-	long v;
-
-	if (text == NULL || text[0] == '\0') {
-		*out = ZCOS_KEY_TTL_DEFAULT;
-		return COS_OK;
-	}
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
-	    v > ZCOS_KEY_TTL_MAX) {
-		cos_error_set(err, COS_ERR_USAGE, "invalid COS_KEY_CACHE_SECONDS "
-		    "'%s': expected a whole number of seconds from 0 to %ld",
-		    text, ZCOS_KEY_TTL_MAX);
-		cos_error_hint(err, "Set it to 0 to never keep the unlocked "
-		    "key, or unset it for the default of %ld.",
-		    ZCOS_KEY_TTL_DEFAULT);
-		return COS_ERR_USAGE;
-	}
-	*out = v;
-	return COS_OK;
-}
-
 static int
 new_ctx(struct cos_ctx **out, struct cos_error *err)
 {
@@ -151,26 +118,6 @@ new_ctx(struct cos_ctx **out, struct cos_error *err)
 	return COS_OK;
 }
 
-/* Returns nonzero when the configuration directory that the environment
- * now names differs from the one ctx was made for.  A cached master key
- * belongs to one store, so the context is then replaced. */
-static int
-config_dir_changed(const struct cos_ctx *ctx)
-{
-	const char *dir = cos_getenv("COS_CONFIG_DIR");
-	const char *home_dir, *current = cos_ctx_config_dir(ctx);
-	size_t len;
-
-	if (dir != NULL)
-		return strcmp(dir, current) != 0;
-	home_dir = cos_getenv("HOME");
-	if (home_dir == NULL)
-		return 0;
-	len = strlen(home_dir);
-	return strncmp(current, home_dir, len) != 0 ||
-	    strcmp(current + len, "/.cos") != 0;
-}
-
 /* Returns the module's context, ready for one request. */
 static int
 prepare_ctx(struct cos_ctx **out, struct cos_error *err)
@@ -178,10 +125,15 @@ prepare_ctx(struct cos_ctx **out, struct cos_error *err)
 	long ttl;
 	int status;
 
-	status = key_ttl(&ttl, err);
+	/* Read as a shell parameter, so that it need not be exported:
+	 * zsh does not export a new parameter assigned in front of a
+	 * builtin, as in `COS_KEY_CACHE_SECONDS=0 cos_token`. */
+	status = cos_builtin_key_ttl(getsparam("COS_KEY_CACHE_SECONDS"), &ttl,
+	    err);
 	if (status != COS_OK)
 		return status;
-	if (module_state.ctx != NULL && config_dir_changed(module_state.ctx)) {
+	if (module_state.ctx != NULL &&
+	    cos_ctx_config_dir_changed(module_state.ctx)) {
 		cos_ctx_free(module_state.ctx);
 		module_state.ctx = NULL;
 	}
