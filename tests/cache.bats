@@ -16,16 +16,6 @@ setup() {
 	unset COS_CACHE_MARGIN
 }
 
-# role_profile [PROFILE]: a sealed profile with the emulator's key and role.
-role_profile() {
-	local profile=${1:-default}
-	printf '%s\n' "$EMULATOR_SECRET_ID" |
-		"$COS" configure set secret_id - --profile "$profile" &&
-	printf '%s\n' "$EMULATOR_SECRET_KEY" |
-		"$COS" configure set secret_key - --profile "$profile" &&
-	"$COS" configure set assume_role "$EMULATOR_ROLE" --profile "$profile"
-}
-
 # secret_id [COS EXEC OPTIONS...]: prints the COS_SECRET_ID that cos exec
 # hands to its command.
 secret_id() {

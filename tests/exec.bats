@@ -13,25 +13,6 @@ setup() {
 	COS="$COS_BUILD/cos"
 }
 
-# role_profile [PROFILE]: a sealed profile with the emulator's key and role.
-role_profile() {
-	local profile=${1:-default}
-	printf '%s\n' "$EMULATOR_SECRET_ID" |
-		"$COS" configure set secret_id - --profile "$profile" &&
-	printf '%s\n' "$EMULATOR_SECRET_KEY" |
-		"$COS" configure set secret_key - --profile "$profile" &&
-	"$COS" configure set assume_role "$EMULATOR_ROLE" --profile "$profile"
-}
-
-# key_profile [PROFILE]: a sealed profile with the key and no role.
-key_profile() {
-	local profile=${1:-default}
-	printf '%s\n' "$EMULATOR_SECRET_ID" |
-		"$COS" configure set secret_id - --profile "$profile" &&
-	printf '%s\n' "$EMULATOR_SECRET_KEY" |
-		"$COS" configure set secret_key - --profile "$profile"
-}
-
 # env_value NAME: the value of NAME in the env(1) output in $output.
 env_value() {
 	printf '%s\n' "$output" | sed -n "s/^$1=//p"

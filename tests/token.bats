@@ -11,11 +11,7 @@ teardown_file() { cos_teardown_file; }
 setup() {
 	cos_setup
 	COS="$COS_BUILD/cos"
-	# A sealed profile: the key through stdin, never on the command line.
-	printf '%s\n' "$EMULATOR_SECRET_ID" | "$COS" configure set secret_id - &&
-		printf '%s\n' "$EMULATOR_SECRET_KEY" |
-		"$COS" configure set secret_key - &&
-		"$COS" configure set assume_role "$EMULATOR_ROLE"
+	role_profile
 }
 
 # Prints field $1 of the last request the emulator received (header

@@ -15,22 +15,6 @@ setup() {
 	ROLE_ID=4611686018427397919
 }
 
-# role_profile [PROFILE]: a sealed profile with the emulator's key and role.
-role_profile() {
-	local profile=${1:-default}
-	key_profile "$profile" &&
-	"$COS" configure set assume_role "$EMULATOR_ROLE" --profile "$profile"
-}
-
-# key_profile [PROFILE]: a sealed profile with the key and no role.
-key_profile() {
-	local profile=${1:-default}
-	printf '%s\n' "$EMULATOR_SECRET_ID" |
-		"$COS" configure set secret_id - --profile "$profile" &&
-	printf '%s\n' "$EMULATOR_SECRET_KEY" |
-		"$COS" configure set secret_key - --profile "$profile"
-}
-
 # field NAME: the value of row NAME in the table in $output.
 field() {
 	printf '%s\n' "$output" | sed -n "s/^$1  *//p"

@@ -174,6 +174,23 @@ write_plain_profile() {
 	) && chmod 0600 "$COS_CONFIG_DIR/config" "$COS_CONFIG_DIR/credentials"
 }
 
+# key_profile [PROFILE]: stores the emulator's key, sealed, into PROFILE
+# (default: default) with `cos configure set`, the secrets through stdin.
+key_profile() {
+	local profile=${1:-default}
+	printf '%s\n' "$EMULATOR_SECRET_ID" |
+		"$COS_BIN" configure set secret_id - --profile "$profile" &&
+	printf '%s\n' "$EMULATOR_SECRET_KEY" |
+		"$COS_BIN" configure set secret_key - --profile "$profile"
+}
+
+# role_profile [PROFILE]: key_profile plus the emulator's role.
+role_profile() {
+	local profile=${1:-default}
+	key_profile "$profile" &&
+	"$COS_BIN" configure set assume_role "$EMULATOR_ROLE" --profile "$profile"
+}
+
 # Sends a control request: _cos_control METHOD NAME [JSON].  Prints the
 # response body; fails unless the emulator returns HTTP 200.
 _cos_control() {
