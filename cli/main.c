@@ -183,9 +183,9 @@ main(int argc, char **argv)
 	cos_ctx_set_log(cli.ctx, cli_log, &cli, cli.verbose >= 2 ?
 	    COS_LOG_DEBUG : cli.verbose == 1 ? COS_LOG_INFO : COS_LOG_WARN);
 	cos_ctx_set_passphrase(cli.ctx, cli_passphrase, &cli);
-	/* A cos process runs one command: keep the unlocked master key for
-	 * the whole run, so that Argon2id runs at most once, and let
-	 * cos_ctx_free() wipe it at the end. */
+	/* A cos process runs one command, so the unlocked master key may
+	 * stay for the whole run: Argon2id then runs once per process, and
+	 * cos_ctx_free() wipes the key at the end. */
 	cos_ctx_set_key_ttl(cli.ctx, CLI_KEY_TTL_SECONDS);
 
 	status = cmd->run(&cli, argc - i, argv + i);

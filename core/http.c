@@ -156,7 +156,7 @@ cos_http_url_host(const char *url, char *host, size_t size,
 	return COS_OK;
 }
 
-/* Returns nonzero when value holds a control character.  A CR or LF in a
+/* Returns nonzero when value contains a control character.  A CR or LF in a
  * header value would end the header and let the rest pass as headers of
  * its own. */
 static int

@@ -4,10 +4,10 @@
  * never calls it: it requests a passphrase through the context's callback.
  *
  * Echo must be back on before any signal ends the process or the shell.
- * So the prompt signals are blocked, caught and only let through inside
- * ppoll(); after the terminal is restored, a caught signal is sent again
- * to whatever handled it before (the shell's handler, or the default
- * action that ends a script).
+ * So the prompt signals are blocked, caught, and let through only inside
+ * ppoll().  Once the terminal is restored, a caught signal is sent again
+ * to its previous handler: the shell's own, or the default action that
+ * ends a script.
  */
 #define _GNU_SOURCE
 #include <errno.h>
