@@ -1,9 +1,9 @@
 /*
  * tty.c - the passphrase prompt of the `cos_token` bash builtin.
  *
- * The core's cos_tty_read_secret() keeps terminal echo on whenever a
- * signal can act: interactive bash and a trap see their signal after the
- * prompt ends (the builtin then returns 130), and a script without a trap
+ * The core's cos_tty_read_secret() turns echo back on before any
+ * signal can act.  Interactive bash and a trap then get their signal after
+ * the prompt ends, and the builtin returns 130.  A script without a trap
  * ends as it would have without the prompt.
  */
 #define _GNU_SOURCE

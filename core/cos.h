@@ -187,9 +187,9 @@ struct cos_token_options {
 	const char *const *actions; /* "GetObject" or "name/cos:GetObject" */
 	size_t action_count;
 	int use_cache;            /* reuse a cached session when one fits */
-	long min_left;            /* with use_cache: reuse only a session with
-				   * more than this many seconds left (at
-				   * least the cache margin) */
+	long min_left;            /* with use_cache: the minimum seconds a
+				   * reused session must have left (the
+				   * cache margin when that is larger) */
 };
 
 /* Checks the options without any I/O: duration range, names, scoping.
@@ -343,7 +343,7 @@ int cos_format_credentials(const struct cos_credentials *creds,
 int cos_tty_read_secret(const char *prompt, char *buf, size_t size,
     cos_interrupt_fn interrupted, void *userdata,
     const char *no_terminal_hint, struct cos_error *err);
-/* The same with echo left on when echo is nonzero, for answers that are
+/* The same with echo left on when echo is nonzero, for values that are
  * not secret. */
 int cos_tty_read_line(const char *prompt, int echo, char *buf, size_t size,
     cos_interrupt_fn interrupted, void *userdata,

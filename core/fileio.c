@@ -115,7 +115,7 @@ cos_lock_acquire(struct cos_ctx *ctx, int exclusive, struct cos_lock *lock,
 		return cos_error_set(err, COS_ERR_OTHER, "out of memory");
 	/* A reader opens the lock file read-only and never creates it, so
 	 * that reading the store writes nothing.  Without the file, or in a
-	 * directory it cannot read, it still sees whole files, because
+	 * directory it cannot read, it still reads whole files, because
 	 * writers replace them by rename. */
 	if (exclusive)
 		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |

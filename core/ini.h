@@ -78,9 +78,9 @@ int cos_ini_get_own(const struct cos_ini *ini, const char *section,
 int cos_ini_has_section(const struct cos_ini *ini, const char *section);
 
 /* Sets key in section to value, or removes the key when value is NULL.  An
- * existing key keeps its line and spelling and only the value changes (its
- * continuation lines are dropped); a new key goes after the section's last
- * key; a new section goes at the end.  value must be one line.  Every other
+ * existing key keeps its line and spelling and only the value changes.
+ * Its continuation lines are dropped.  A new key goes after the section's
+ * last key, and a new section goes at the end.  value must be one line.  Every other
  * line keeps its bytes. */
 int cos_ini_set(struct cos_ini *ini, const char *section, const char *key,
     const char *value, struct cos_error *err);

@@ -7,7 +7,7 @@
 #include "internal.h"
 
 /* Builds the policy JSON for the scoping options of opts (bucket, prefix,
- * read_only, actions, appid) in region.  *out is NULL when opts asks for
+ * read_only, actions, appid) in region.  *out is NULL when opts requests
  * no scoping, else a malloc'ed string.  COS_ERR_USAGE on bad options. */
 int cos_policy_build(const struct cos_token_options *opts,
     const char *region, char **out, struct cos_error *err);

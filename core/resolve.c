@@ -160,7 +160,7 @@ enum { TEMPORARY_IN_ENV = 1, TEMPORARY_IN_PROFILE = 2 };
 
 /* Reads the permanent key: COS_SECRET_ID and COS_SECRET_KEY when no
  * COS_TOKEN marks them as temporary, else the profile's, unless the
- * profile holds an imported token.  Both stay NULL when there is none;
+ * profile contains an imported token.  Both stay NULL when there is none;
  * *temporary tells where temporary credentials were seen instead: 0
  * nowhere, TEMPORARY_IN_ENV or TEMPORARY_IN_PROFILE. */
 static int

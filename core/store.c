@@ -119,7 +119,7 @@ cos_strv_free(char **strv)
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
 
-/* Secrets must be printable ASCII without spaces: a pasted key that holds
+/* Secrets must be printable ASCII without spaces: a pasted key that contains
  * anything else is damaged. */
 static int
 check_secret_chars(const char *key, const char *value, struct cos_error *err)

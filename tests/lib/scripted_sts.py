@@ -4,7 +4,7 @@
 It listens on 127.0.0.1 only and responds to every POST / with the next
 entry of a JSON script file.  The file is read again on each request, so
 a test can change it between runs.  The emulator checks signatures and plays the real
-service; this server instead sends exactly the bytes a test asks for,
+service; this server instead sends exactly the bytes a test requests,
 including responses that no real service sends.
 
 Script file: a JSON list of responses.  Request N gets entry N-1, and the
